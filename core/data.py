@@ -1,0 +1,322 @@
+"""Data sets, the data root, and class-balanced limited subsets.
+
+Images come out as uint8 (N, C, H, W) and labels as int64 (N,); ``to_model_range`` maps them to
+[-1, 1]. Layout under the data root is torchvision's (``MNIST/raw``, ``FashionMNIST/raw``,
+``cifar-10-batches-py``) plus ``cifar10/*.npy`` written by ``python -m core data``.
+The root is ``--data-root``, else ``$TGAN_DATA``, else ``<repo>/data``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+DATA_ENV = "TGAN_DATA"
+OFFLINE_ENV = "TGAN_OFFLINE"
+DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[1] / "data"
+PREPARE_COMMAND = "make data   (or: python -m core data --data-root DIR)"
+# Where Debian's dataset-fashion-mnist package puts the original files.
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+class DataError(RuntimeError):
+    """A data set is missing or broken; the message names the paths and the fix."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    image_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+DIGITS = tuple(str(i) for i in range(10))
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec("mnist", (1, 28, 28), DIGITS),
+    "fashion": DatasetSpec(
+        "fashion",
+        (1, 28, 28),
+        (
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+    ),
+    "cifar10": DatasetSpec(
+        "cifar10",
+        (3, 32, 32),
+        (
+            "airplane", "automobile", "bird", "cat", "deer",
+            "dog", "frog", "horse", "ship", "truck",
+        ),
+    ),
+    # Synthetic, made on the fly: for tests and smoke runs, no files needed.
+    "fake": DatasetSpec("fake", (1, 28, 28), DIGITS),
+    "fake32": DatasetSpec("fake32", (3, 32, 32), DIGITS),
+}  # fmt: skip
+
+# torchvision's file names and md5 sums of the original gzip files.
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+IDX_MD5 = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    "fashion": {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+}
+IDX_FOLDER = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+SPLIT_SIZES = {"mnist": (60000, 10000), "fashion": (60000, 10000), "cifar10": (50000, 10000)}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise DataError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+def resolve_data_root(cli_value: str | os.PathLike | None = None) -> Path:
+    """--data-root wins, then $TGAN_DATA, then <repo>/data."""
+    if cli_value:
+        return Path(cli_value).expanduser().resolve()
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser().resolve()
+    return DEFAULT_DATA_ROOT
+
+
+def md5sum(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an idx1/idx3 file (plain or .gz) into a uint8 array; errors name the file."""
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path}: cannot read ({exc}); re-create it with: {PREPARE_COMMAND}") from exc
+    if len(raw) < 8:
+        raise DataError(f"{path}: truncated idx file ({len(raw)} bytes)")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic == 2049:
+        shape: tuple[int, ...] = (count,)
+        offset = 8
+    elif magic == 2051:
+        if len(raw) < 16:
+            raise DataError(f"{path}: truncated idx header")
+        rows, cols = struct.unpack(">II", raw[8:16])
+        shape, offset = (count, rows, cols), 16
+    else:
+        raise DataError(
+            f"{path}: not an idx file (magic {magic}, expected 2049 labels or 2051 images); "
+            f"re-create it with: {PREPARE_COMMAND}"
+        )
+    expected = int(np.prod(shape))
+    if len(raw) - offset != expected:
+        raise DataError(
+            f"{path}: truncated or oversized idx file: {len(raw) - offset} data bytes, "
+            f"expected {expected} for shape {shape}; re-create it with: {PREPARE_COMMAND}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def _find_idx(name: str, stem: str, root: Path, tried: list[Path]) -> Path | None:
+    folders = [root / IDX_FOLDER[name] / "raw"]
+    if name == "fashion":
+        folders.append(DEBIAN_FASHION_DIR)
+    for folder in folders:
+        for candidate in (folder / stem, folder / f"{stem}.gz"):
+            tried.append(candidate)
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _verify_md5(name: str, path: Path) -> None:
+    expected = IDX_MD5[name].get(path.name)
+    if expected is not None:
+        actual = md5sum(path)
+        if actual != expected:
+            raise DataError(
+                f"{path}: checksum mismatch (md5 {actual}, expected {expected}); "
+                f"delete it and re-create it with: {PREPARE_COMMAND}"
+            )
+
+
+def _download_allowed(download: bool) -> bool:
+    return download and os.environ.get(OFFLINE_ENV, "") not in ("1", "true", "yes")
+
+
+def _torchvision_download(name: str, root: Path) -> None:
+    """Fetch with torchvision into root (online users); any failure becomes a DataError."""
+    import torchvision.datasets as tvd
+
+    cls = {"mnist": tvd.MNIST, "fashion": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
+    try:
+        cls(str(root), train=True, download=True)
+        cls(str(root), train=False, download=True)
+    except Exception as exc:  # network errors come in many types
+        raise DataError(f"download of {name} into {root} failed: {exc}") from exc
+
+
+def _missing(name: str, tried: list[Path], extra: str = "") -> DataError:
+    paths = "\n  ".join(str(p) for p in tried)
+    return DataError(
+        f"data set {name!r} not found. Paths tried:\n  {paths}\n"
+        f"Install it with: {PREPARE_COMMAND}\n"
+        f"or point --data-root / ${DATA_ENV} at a folder that holds it.{extra}"
+    )
+
+
+def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[np.ndarray, ...]:
+    tried: list[Path] = []
+    paths = [_find_idx(name, stem, root, tried) for stem in IDX_FILES[split]]
+    if any(p is None for p in paths) and _download_allowed(download):
+        try:
+            _torchvision_download(name, root)
+        except DataError as exc:
+            raise _missing(name, tried, f"\n({exc})") from exc
+        tried = []
+        paths = [_find_idx(name, stem, root, tried) for stem in IDX_FILES[split]]
+    if any(p is None for p in paths):
+        raise _missing(name, tried)
+    for p in paths:
+        _verify_md5(name, p)
+    images, labels = (read_idx(p) for p in paths)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"{paths[0]} and {paths[1]} do not match: {images.shape} vs {labels.shape}")
+    return images[:, None], labels
+
+
+def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarray, ...]:
+    tried: list[Path] = []
+    npy_dir = root / "cifar10"
+    x_path, y_path = npy_dir / f"x_{split}.npy", npy_dir / f"y_{split}.npy"
+    tried += [x_path, y_path]
+    if x_path.is_file() and y_path.is_file():
+        try:
+            x = np.load(x_path, allow_pickle=False)
+            y = np.load(y_path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{npy_dir}: unreadable ({exc}); re-create with: {PREPARE_COMMAND}")
+        if x.dtype != np.uint8 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
+            raise DataError(f"{x_path}: expected uint8 (N, 32, 32, 3), got {x.dtype} {x.shape}")
+        return x.transpose(0, 3, 1, 2), y
+    tv_dir = root / "cifar-10-batches-py"
+    tried.append(tv_dir)
+    if not tv_dir.is_dir() and _download_allowed(download):
+        try:
+            _torchvision_download("cifar10", root)
+        except DataError as exc:
+            raise _missing("cifar10", tried, f"\n({exc})") from exc
+    if not tv_dir.is_dir():
+        raise _missing("cifar10", tried)
+    import torchvision.datasets as tvd
+
+    ds = tvd.CIFAR10(str(root), train=(split == "train"), download=False)
+    return ds.data.transpose(0, 3, 1, 2), np.asarray(ds.targets)
+
+
+def make_fake(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic class-structured images: class k lights a bar at a class-specific place."""
+    spec = DATASETS[name]
+    c, h, w = spec.image_shape
+    n = 1000 if split == "train" else 200
+    rng = np.random.default_rng(0 if split == "train" else 1)
+    labels = np.arange(n) % spec.n_classes
+    rng.shuffle(labels)
+    images = rng.integers(0, 40, size=(n, c, h, w)).astype(np.int32)
+    for k in range(spec.n_classes):
+        rows = slice(2 + 2 * k, 4 + 2 * k)
+        images[labels == k, :, rows, 4 : w - 4] += 200
+    return np.clip(images, 0, 255).astype(np.uint8), labels
+
+
+@lru_cache(maxsize=8)
+def _load_cached(name: str, split: str, root: str, download: bool) -> tuple[Tensor, Tensor]:
+    if name in ("fake", "fake32"):
+        images, labels = make_fake(name, split)
+    elif name == "cifar10":
+        images, labels = _load_cifar_split(split, Path(root), download)
+    else:
+        images, labels = _load_idx_split(name, split, Path(root), download)
+    images_t = torch.from_numpy(np.ascontiguousarray(images))
+    labels_t = torch.from_numpy(np.asarray(labels).astype(np.int64))
+    expected = SPLIT_SIZES.get(name)
+    if expected is not None and len(labels_t) != expected[0 if split == "train" else 1]:
+        raise DataError(f"{name} {split}: {len(labels_t)} images, expected {expected}")
+    return images_t, labels_t
+
+
+def load_split(
+    name: str, split: str = "train", data_root: str | os.PathLike | None = None, download: bool = True
+) -> tuple[Tensor, Tensor]:
+    """(images uint8 (N, C, H, W), labels int64 (N,)) of an official split ("train" / "test")."""
+    dataset_spec(name)
+    if split not in ("train", "test"):
+        raise DataError(f'split must be "train" or "test", got {split!r}')
+    return _load_cached(name, split, str(resolve_data_root(data_root)), download)
+
+
+def balanced_subset(labels: Tensor, n_total: int, n_classes: int, seed: int) -> Tensor:
+    """Sorted indices of n_total examples, n_total / n_classes per class, drawn with ``seed``."""
+    if n_total % n_classes:
+        raise DataError(f"--n-train {n_total} must be a multiple of the {n_classes} classes")
+    per_class = n_total // n_classes
+    gen = torch.Generator().manual_seed(seed)
+    chosen = []
+    for k in range(n_classes):
+        idx = torch.nonzero(labels == k).squeeze(1)
+        if len(idx) < per_class:
+            raise DataError(f"class {k} has {len(idx)} examples, fewer than {per_class} requested")
+        chosen.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def training_set(
+    name: str,
+    n_train: int | None,
+    seed: int,
+    data_root: str | os.PathLike | None = None,
+    download: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """The training images and labels, or a class-balanced subset of n_train of them."""
+    images, labels = load_split(name, "train", data_root, download)
+    if n_train is None or n_train <= 0 or n_train >= len(labels):
+        return images, labels
+    idx = balanced_subset(labels, n_train, dataset_spec(name).n_classes, seed)
+    return images[idx], labels[idx]
+
+
+def to_model_range(images: Tensor) -> Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1]."""
+    return images.float().div(127.5).sub(1.0)
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """[-1, 1] -> uint8 [0, 255] (rounded, clamped)."""
+    return images.add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,142 @@
+"""Weights as ``config.json`` + ``model.safetensors`` (diffusers-style), strict loading.
+
+config.json: {"format_version": 1, "model": {ModelConfig}, ...}; other blocks (``train``) are
+kept but not needed to rebuild the model. Weights load only through safetensors, so no code in a
+file ever runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from torch import nn
+
+from core.atomic import atomic_write_bytes, atomic_write_json
+from core.models import ConfigError, ModelConfig, build_model
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+class WeightsError(RuntimeError):
+    """Weights or their config cannot be loaded; the message names the file and the mismatch."""
+
+
+def read_config(folder: str | os.PathLike) -> dict:
+    """The parsed config.json of a model folder, with its format version checked."""
+    path = Path(folder) / CONFIG_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise WeightsError(f"{path}: not found (is {folder} a model or run folder?)") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WeightsError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path}: expected a JSON object at the top level")
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise WeightsError(f"{path}: missing or non-integer 'format_version'")
+    if version > FORMAT_VERSION:
+        raise WeightsError(
+            f"{path}: format_version {version} is newer than this code understands "
+            f"({FORMAT_VERSION}); update t-GAN Explorer"
+        )
+    if "model" not in data:
+        raise WeightsError(f"{path}: missing the 'model' block")
+    return data
+
+
+def model_config_from(folder: str | os.PathLike) -> ModelConfig:
+    path = Path(folder) / CONFIG_NAME
+    try:
+        return ModelConfig.from_dict(read_config(folder)["model"], source=str(path))
+    except ConfigError as exc:
+        raise WeightsError(str(exc)) from exc
+
+
+def state_to_bytes(state: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    return st_save({k: v.detach().contiguous().cpu() for k, v in state.items()}, metadata)
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    try:
+        return st_load(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise WeightsError(f"{path}: not found") from exc
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise WeightsError(f"{path}: not a valid safetensors file ({exc})") from exc
+
+
+def save_pretrained(
+    model: nn.Module,
+    folder: str | os.PathLike,
+    extra: dict | None = None,
+    dtype: torch.dtype | None = None,
+) -> Path:
+    """Write config.json (first) and model.safetensors into ``folder``; returns the folder.
+
+    ``dtype=torch.float16`` halves the file (floating tensors only); loading casts back.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"format_version": FORMAT_VERSION, "model": model.config.to_dict()}
+    config.update(extra or {})
+    config["weights_dtype"] = str(dtype or torch.float32).removeprefix("torch.")
+    state = model.state_dict()
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    atomic_write_json(folder / CONFIG_NAME, config)
+    atomic_write_bytes(folder / WEIGHTS_NAME, state_to_bytes(state, {"format": "pt"}))
+    return folder
+
+
+def load_state_strict(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Copy ``state`` into ``model``; any missing/unexpected key or shape/dtype mismatch raises."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    problems = []
+    if missing:
+        problems.append(f"missing tensors {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    if unexpected:
+        problems.append(
+            f"unexpected tensors {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}"
+        )
+    for key in sorted(set(own) & set(state)):
+        want, got = own[key], state[key]
+        if tuple(want.shape) != tuple(got.shape):
+            problems.append(f"{key}: shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+        elif want.is_floating_point() != got.is_floating_point() or (
+            not want.is_floating_point() and want.dtype != got.dtype
+        ):
+            problems.append(f"{key}: dtype {got.dtype}, expected {want.dtype}")
+        elif got.is_floating_point() and got.dtype not in (torch.float32, torch.float16):
+            problems.append(f"{key}: dtype {got.dtype}, expected float32 or float16")
+        elif got.is_floating_point() and not torch.isfinite(got).all():
+            problems.append(f"{key}: holds NaN or Inf")
+    if problems:
+        raise WeightsError(f"{source}: weights do not match the config: " + "; ".join(problems))
+    with torch.no_grad():
+        for key, value in state.items():
+            own[key].copy_(value.to(own[key].dtype))
+
+
+def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the model of a model/run folder from config.json and load model.safetensors."""
+    folder = Path(folder)
+    config = model_config_from(folder)
+    try:
+        model = build_model(config)
+    except (ConfigError, ValueError) as exc:
+        raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
+    weights = folder / WEIGHTS_NAME
+    load_state_strict(model, read_safetensors(weights), str(weights))
+    return model.to(device).eval()
