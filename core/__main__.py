@@ -78,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model into a run directory", argument_default=s)
     t.add_argument("--model", help="gan | dcgan | acgan | deligan | tgan | pixelcnn (default tgan)")
     t.add_argument("--dataset", help="mnist | fashion | cifar10 | fake | fake32 (default mnist)")
-    t.add_argument("--n-train", type=_nonneg_int,
-                   help="class-balanced training subset size; 0 = full split (default 500)")
+    t.add_argument(
+        "--n-train",
+        type=_nonneg_int,
+        help="class-balanced training subset size; 0 = full split (default 500)",
+    )
     t.add_argument("--steps", type=_positive_int, help="training iterations (default 5000)")
     t.add_argument("--batch-size", type=_positive_int, help="default 64")
     t.add_argument("--lr", type=_positive_float, help="Adam learning rate (default 2e-4)")
@@ -102,8 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("sample", help="write a sample grid from a run or pretrained folder")
     sp.add_argument("model_dir", help="a run directory or a pretrained/<entry> folder")
     sp.add_argument("--seeds", default="0-63", help="one seed per image: '0-63' or '1,5,9'")
-    sp.add_argument("--labels", default=None,
-                    help="one class per seed ('0,1,2'), or one class for all; default 0..K-1")
+    sp.add_argument(
+        "--labels",
+        default=None,
+        help="one class per seed ('0,1,2'), or one class for all; default 0..K-1",
+    )
     sp.add_argument("--df", type=_positive_float, default=None, help="override v")
     sp.add_argument("--component", type=_nonneg_int, default=None, help="fix the component")
     sp.add_argument("--scale", type=_positive_float, default=1.0, help="push z into the tails")

@@ -118,7 +118,9 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read ({exc}); re-create it with: {PREPARE_COMMAND}") from exc
+        raise DataError(
+            f"{path}: cannot read ({exc}); re-create it with: {PREPARE_COMMAND}"
+        ) from exc
     if len(raw) < 8:
         raise DataError(f"{path}: truncated idx file ({len(raw)} bytes)")
     magic, count = struct.unpack(">II", raw[:8])
@@ -222,7 +224,8 @@ def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarra
             x = np.load(x_path, allow_pickle=False)
             y = np.load(y_path, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise DataError(f"{npy_dir}: unreadable ({exc}); re-create with: {PREPARE_COMMAND}")
+            msg = f"{npy_dir}: unreadable ({exc}); re-create with: {PREPARE_COMMAND}"
+            raise DataError(msg) from exc
         if x.dtype != np.uint8 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
             raise DataError(f"{x_path}: expected uint8 (N, 32, 32, 3), got {x.dtype} {x.shape}")
         return x.transpose(0, 3, 1, 2), y
@@ -273,7 +276,10 @@ def _load_cached(name: str, split: str, root: str, download: bool) -> tuple[Tens
 
 
 def load_split(
-    name: str, split: str = "train", data_root: str | os.PathLike | None = None, download: bool = True
+    name: str,
+    split: str = "train",
+    data_root: str | os.PathLike | None = None,
+    download: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """(images uint8 (N, C, H, W), labels int64 (N,)) of an official split ("train" / "test")."""
     dataset_spec(name)

@@ -29,7 +29,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Fully rebuilds a model (with the weights file). Saved as the ``model`` block of config.json."""
+    """Fully rebuilds a model (with its weights file); the ``model`` block of config.json."""
 
     preset: str
     dataset: str
@@ -302,9 +302,7 @@ class GANModel(nn.Module):
     ) -> LatentBatch:
         """Draw one latent per label (B,): z from the prior, then the codeword noise."""
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.prior.mu.device)
-        z, comp = self.prior.sample(
-            len(labels), generator, component=component, df=df, scale=scale
-        )
+        z, comp = self.prior.sample(len(labels), generator, component=component, df=df, scale=scale)
         noise = (
             self.codewords.draw_noise(len(labels), generator)
             if self.codewords is not None
@@ -333,4 +331,3 @@ def build_model(config: ModelConfig, seed: int = 0) -> nn.Module:
     if config.family not in MODEL_BUILDERS:
         raise ConfigError(f"no builder registered for family {config.family!r}")
     return MODEL_BUILDERS[config.family](config, seed)
-

@@ -135,9 +135,7 @@ class LatentPrior(nn.Module):
         unless given."""
         device = generator.device
         if component is None:
-            comp = torch.randint(
-                0, self.n_components, (n,), generator=generator, device=device
-            )
+            comp = torch.randint(0, self.n_components, (n,), generator=generator, device=device)
         else:
             comp = torch.as_tensor(component, dtype=torch.long, device=device).expand(n).clone()
             if comp.min() < 0 or comp.max() >= self.n_components:

@@ -41,7 +41,9 @@ def _check(model: nn.Module, seeds: Sequence[int], labels: Sequence[int] | None)
         labels = default_labels(len(seeds), k)
     labels = [int(x) for x in labels]
     if len(labels) != len(seeds):
-        raise ValueError(f"got {len(seeds)} seeds but {len(labels)} labels; give one label per seed")
+        raise ValueError(
+            f"got {len(seeds)} seeds but {len(labels)} labels; give one label per seed"
+        )
     bad = [x for x in labels if not 0 <= x < k]
     if bad:
         raise ValueError(f"labels must be in [0, {k - 1}], got {bad[:5]}")
@@ -63,9 +65,7 @@ def latents_for_seeds(
     for seed, label in zip(seeds, labels, strict=True):
         gen = torch.Generator().manual_seed(int(seed))
         parts.append(
-            model.draw_latents(
-                torch.tensor([label]), gen, component=component, df=df, scale=scale
-            )
+            model.draw_latents(torch.tensor([label]), gen, component=component, df=df, scale=scale)
         )
     return LatentBatch(*(torch.cat([getattr(p, f) for p in parts]) for f in
                          ("z", "component", "labels", "cond")))  # fmt: skip

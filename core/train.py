@@ -229,7 +229,7 @@ def load_checkpoint(
         groups = json.loads(meta["param_groups"])
     except (KeyError, ValueError) as exc:
         raise TrainingError(f"{path}: checkpoint metadata is incomplete ({exc})") from exc
-    model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     load_state_strict(model, model_state, str(path))
     device = next(model.parameters()).device
     for name, opt in trainer.optimizers().items():
@@ -237,7 +237,7 @@ def load_checkpoint(
         prefix = f"{name}."
         for key, value in tensors.items():
             if key.startswith(prefix):
-                idx, slot = key[len(prefix):].split(".", 1)
+                idx, slot = key[len(prefix) :].split(".", 1)
                 state.setdefault(int(idx), {})[slot] = value if slot == "step" else value.to(device)
         opt.load_state_dict({"state": state, "param_groups": groups[name]})
     noise.set_state(tensors["rng.noise"])

@@ -15,8 +15,18 @@ def tiny_train_config():
     from core.train import TrainConfig
 
     def make(**kw):
-        base = dict(model="tgan", dataset="fake", n_train=200, steps=6, batch_size=16,
-                    log_every=2, sample_every=3, checkpoint_every=3, device="cpu", seed=0)
+        base = dict(
+            model="tgan",
+            dataset="fake",
+            n_train=200,
+            steps=6,
+            batch_size=16,
+            log_every=2,
+            sample_every=3,
+            checkpoint_every=3,
+            device="cpu",
+            seed=0,
+        )
         base.update(kw)
         return TrainConfig(**base)
 

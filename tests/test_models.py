@@ -57,7 +57,13 @@ def test_prior_overrides_reach_the_images():
 def test_presets_follow_the_paper_table():
     t = model_config("tgan", "mnist")
     assert (t.prior, t.df, t.latent_dim, t.n_components, t.conditioning, t.alpha) == (
-        "tmix", 3.0, 30, 50, "codeword", 1.0)
+        "tmix",
+        3.0,
+        30,
+        50,
+        "codeword",
+        1.0,
+    )
     assert t.sigma_reg == pytest.approx(1 / 3)
     c = model_config("tgan", "cifar10")
     assert (c.latent_dim, c.n_components, c.sigma_reg) == (100, 100, 0.05)

@@ -19,7 +19,9 @@ def make_prior(kind, dim=4, n=3, df=None, seed=0):
     return prior
 
 
-@pytest.mark.parametrize("kind,df", [("tmix", 3.0), ("tmix", 0.7), ("gmm", None), ("gaussian", None)])
+@pytest.mark.parametrize(
+    "kind,df", [("tmix", 3.0), ("tmix", 0.7), ("gmm", None), ("gaussian", None)]
+)
 def test_log_prob_matches_scipy(kind, df):
     prior = make_prior(kind, dim=5, n=4, df=df)
     z = torch.randn(200, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 2
@@ -52,7 +54,7 @@ def test_t_sampler_moments():
     z = z.detach().double()
     mu, sig = prior.mu[0].double().detach(), prior.sigma[0].double().detach()
     assert (comp == 0).all()
-    se_mean = (sig * math.sqrt(df / (df - 2)) / math.sqrt(len(z)))
+    se_mean = sig * math.sqrt(df / (df - 2)) / math.sqrt(len(z))
     assert ((z.mean(0) - mu).abs() < 5 * se_mean).all()
     var = z.var(0)
     expected = df / (df - 2) * sig**2

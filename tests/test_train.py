@@ -15,8 +15,15 @@ from core.weights import load_pretrained, read_safetensors
 def test_short_run_writes_every_file(preset, tmp_path, tiny_train_config):
     cfg = tiny_train_config(model=preset)
     run = train(cfg, tmp_path / "run", model_overrides={"width": 8}, progress=False)
-    for name in ("config.json", "stats.jsonl", "checkpoint.safetensors", "model.safetensors",
-                 "summary.json", "samples/step_000003.png", "samples/step_000006.png"):
+    for name in (
+        "config.json",
+        "stats.jsonl",
+        "checkpoint.safetensors",
+        "model.safetensors",
+        "summary.json",
+        "samples/step_000003.png",
+        "samples/step_000006.png",
+    ):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["preset"] == preset and config["train"]["steps"] == 6
@@ -56,8 +63,13 @@ def test_existing_run_needs_resume_and_matching_options(tmp_path, tiny_train_con
     with pytest.raises(TrainingError, match="--resume"):
         train(cfg, tmp_path / "r", model_overrides={"width": 8}, progress=False)
     with pytest.raises(TrainingError, match="differ"):
-        train(cfg, tmp_path / "r", model_overrides={"width": 8, "df": 10.0}, progress=False,
-              resume=True)
+        train(
+            cfg,
+            tmp_path / "r",
+            model_overrides={"width": 8, "df": 10.0},
+            progress=False,
+            resume=True,
+        )
 
 
 def test_nan_stops_the_run_with_the_step(tmp_path, tiny_train_config):
