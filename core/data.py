@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,23 +68,24 @@ DATASETS: dict[str, DatasetSpec] = {
     "fake32": DatasetSpec("fake32", (3, 32, 32), DIGITS),
 }  # fmt: skip
 
-# torchvision's file names and md5 sums of the original gzip files.
+# torchvision's file names, and the sha256 of each file's uncompressed content (the .gz bytes
+# differ between mirrors: Debian's Fashion-MNIST files are recompressed; the content is not).
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-IDX_MD5 = {
+IDX_SHA256 = {  # noqa: E501 (hashes)
     "mnist": {
-        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",  # noqa: E501
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",  # noqa: E501
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",  # noqa: E501
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",  # noqa: E501
     },
     "fashion": {
-        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",  # noqa: E501
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",  # noqa: E501
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",  # noqa: E501
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",  # noqa: E501
     },
 }
 IDX_FOLDER = {"mnist": "MNIST", "fashion": "FashionMNIST"}
@@ -113,14 +115,33 @@ def md5sum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read an idx1/idx3 file (plain or .gz) into a uint8 array; errors name the file."""
+def read_idx_bytes(path: Path) -> bytes:
+    """The uncompressed content of an idx file (plain or .gz); errors name the file."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(
             f"{path}: cannot read ({exc}); re-create it with: {PREPARE_COMMAND}"
         ) from exc
+
+
+def verify_idx(name: str, path: Path, raw: bytes) -> None:
+    """Check the content sha256 of a known idx file; a mismatch names the file and the fix."""
+    stem = path.name.removesuffix(".gz")
+    expected = IDX_SHA256.get(name, {}).get(stem)
+    if expected is None:
+        return
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected:
+        raise DataError(
+            f"{path}: checksum mismatch (content sha256 {actual[:16]}..., expected "
+            f"{expected[:16]}...); delete it and re-create it with: {PREPARE_COMMAND}"
+        )
+
+
+def read_idx(path: Path, raw: bytes | None = None) -> np.ndarray:
+    """Parse an idx1/idx3 file (plain or .gz) into a uint8 array; errors name the file."""
+    raw = read_idx_bytes(path) if raw is None else raw
     if len(raw) < 8:
         raise DataError(f"{path}: truncated idx file ({len(raw)} bytes)")
     magic, count = struct.unpack(">II", raw[:8])
@@ -156,17 +177,6 @@ def _find_idx(name: str, stem: str, root: Path, tried: list[Path]) -> Path | Non
             if candidate.is_file():
                 return candidate
     return None
-
-
-def _verify_md5(name: str, path: Path) -> None:
-    expected = IDX_MD5[name].get(path.name)
-    if expected is not None:
-        actual = md5sum(path)
-        if actual != expected:
-            raise DataError(
-                f"{path}: checksum mismatch (md5 {actual}, expected {expected}); "
-                f"delete it and re-create it with: {PREPARE_COMMAND}"
-            )
 
 
 def _download_allowed(download: bool) -> bool:
@@ -206,9 +216,12 @@ def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[
         paths = [_find_idx(name, stem, root, tried) for stem in IDX_FILES[split]]
     if any(p is None for p in paths):
         raise _missing(name, tried)
+    arrays = []
     for p in paths:
-        _verify_md5(name, p)
-    images, labels = (read_idx(p) for p in paths)
+        raw = read_idx_bytes(p)
+        verify_idx(name, p, raw)
+        arrays.append(read_idx(p, raw))
+    images, labels = arrays
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{paths[0]} and {paths[1]} do not match: {images.shape} vs {labels.shape}")
     return images[:, None], labels

