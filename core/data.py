@@ -280,7 +280,7 @@ def _load_cached(name: str, split: str, root: str, download: bool) -> tuple[Tens
         images, labels = _load_cifar_split(split, Path(root), download)
     else:
         images, labels = _load_idx_split(name, split, Path(root), download)
-    images_t = torch.from_numpy(np.ascontiguousarray(images))
+    images_t = torch.from_numpy(np.array(images, copy=True))  # frombuffer arrays are read-only
     labels_t = torch.from_numpy(np.asarray(labels).astype(np.int64))
     expected = SPLIT_SIZES.get(name)
     if expected is not None and len(labels_t) != expected[0 if split == "train" else 1]:
