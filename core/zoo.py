@@ -1,0 +1,126 @@
+"""The model zoo on disk: discovering shipped models and run directories, and keeping paths that
+come from people (URLs, forms) inside the folders they are allowed to name.
+
+A zoo entry is any folder under the zoo root (``pretrained/`` unless ``$TGAN_PRETRAINED``) holding
+``config.json`` + ``model.safetensors``; ``pretrained/judges/`` and ``pretrained/embeddings/`` are
+not models. Nothing is hard-coded: new entries appear when their folder lands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.weights import CONFIG_NAME, WEIGHTS_NAME
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PRETRAINED_ENV = "TGAN_PRETRAINED"
+RUNS_ENV = "TGAN_RUNS"
+NOT_MODELS = ("judges", "embeddings")
+
+
+class PathError(ValueError):
+    """A path named by a person is not allowed (outside the roots, a symlink escape, ...)."""
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One loadable model folder. ``name`` is the folder name (e.g. ``tgan-mnist-500``)."""
+
+    name: str
+    folder: Path
+    preset: str
+    dataset: str
+    n_classes: int
+    conditioning: str
+    prior: str
+    df: float | None
+
+    @property
+    def conditional(self) -> bool:
+        return self.conditioning != "none"
+
+
+def zoo_root() -> Path:
+    """The zoo folder: ``$TGAN_PRETRAINED`` if set, else ``<repo>/pretrained``."""
+    return Path(os.environ.get(PRETRAINED_ENV) or REPO_ROOT / "pretrained")
+
+
+def runs_root() -> Path:
+    """The run-directory folder: ``$TGAN_RUNS`` if set, else ``<repo>/runs``."""
+    return Path(os.environ.get(RUNS_ENV) or REPO_ROOT / "runs")
+
+
+def read_entry(folder: Path) -> ZooEntry | None:
+    """The entry of a model folder, or None when it is not one (no weights, unreadable config)."""
+    if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
+        return None
+    try:
+        model = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))["model"]
+        return ZooEntry(
+            name=folder.name,
+            folder=folder,
+            preset=str(model["preset"]),
+            dataset=str(model["dataset"]),
+            n_classes=int(model["n_classes"]),
+            conditioning=str(model.get("conditioning", "none")),
+            prior=str(model.get("prior", "gaussian")),
+            df=None if model.get("df") is None else float(model["df"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def discover_models(root: str | os.PathLike | None = None) -> list[ZooEntry]:
+    """Every model folder directly under ``root`` (default the zoo root), sorted by name;
+    t-GANs first so the default model is a t-GAN when one is shipped."""
+    root = Path(root) if root is not None else zoo_root()
+    if not root.is_dir():
+        return []
+    entries = []
+    for folder in sorted(root.iterdir()):
+        if folder.name in NOT_MODELS or folder.name.startswith(".") or not folder.is_dir():
+            continue
+        entry = read_entry(folder)
+        if entry is not None:
+            entries.append(entry)
+    return sorted(entries, key=lambda e: (e.preset != "tgan", e.dataset != "mnist", e.name))
+
+
+def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:
+    """``path`` (relative to the repo root, or absolute) resolved with symlinks followed; it must
+    lie inside one of ``roots`` (also resolved). Raises PathError otherwise."""
+    text = str(path)
+    if not text or "\x00" in text or len(text) > 500:
+        raise PathError("a run directory must be a short path like runs/NAME")
+    candidate = Path(text)
+    if not candidate.is_absolute():
+        candidate = REPO_ROOT / candidate
+    resolved = candidate.resolve()
+    for root in roots:
+        root_resolved = Path(root).resolve()
+        if resolved == root_resolved or root_resolved in resolved.parents:
+            return resolved
+    names = ", ".join(str(r) for r in roots)
+    raise PathError(f"{text!r} is outside the allowed folders ({names})")
+
+
+def list_run_dirs(roots: list[Path], max_depth: int = 3) -> list[Path]:
+    """Folders under ``roots`` that hold a ``stats.jsonl`` (training runs), newest first.
+    Symlinks that leave the roots are skipped."""
+    found: list[Path] = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            depth = len(Path(dirpath).relative_to(root).parts)
+            if depth >= max_depth:
+                dirnames[:] = []
+            if "stats.jsonl" in filenames:
+                try:
+                    found.append(resolve_inside(dirpath, roots))
+                except PathError:
+                    continue
+    return sorted(set(found), key=lambda p: p.stat().st_mtime, reverse=True)
