@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import typing
 from pathlib import Path
 
 MODEL_OPTIONS = {
@@ -70,8 +71,15 @@ def _finite_float(text: str) -> float:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one ``error:`` line (problem + where to look) instead of usage + error."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = argparse.SUPPRESS  # only options the user typed reach the namespace
@@ -138,6 +146,8 @@ def _add_evaluation_commands(sub) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from core.models import ConfigError
+    from core.paths import confine_run_dir, runs_root
     from core.train import TrainConfig, train
     from core.weights import read_config
 
@@ -149,16 +159,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_values = {k: v for k, v in given.items() if k in train_fields}
     run_dir = given.get("run_dir")
     resume = given.get("resume", False)
+    if run_dir:
+        confine_run_dir(run_dir)
     if resume:
         if not run_dir:
             raise ValueError("--resume needs --run-dir (the run to continue)")
-        if (Path(run_dir) / "config.json").exists():
+        config_path = Path(run_dir) / "config.json"
+        if config_path.exists():
             saved = read_config(run_dir)
-            train_values = {**saved["train"], **train_values}
-            overrides = {**saved.get("model_overrides", {}), **overrides}
+            saved_train = TrainConfig.from_dict(saved.get("train"), str(config_path)).to_dict()
+            saved_overrides = saved.get("model_overrides", {})
+            if not isinstance(saved_overrides, dict):
+                raise ConfigError(f"{config_path}: 'model_overrides' must be a JSON object")
+            train_values = {**saved_train, **train_values}
+            overrides = {**saved_overrides, **overrides}
     cfg = TrainConfig(**train_values)
     if not run_dir:
-        run_dir = f"runs/{cfg.model}-{cfg.dataset}-n{cfg.n_train or 'full'}-s{cfg.seed}"
+        name = f"{cfg.model}-{cfg.dataset}-n{cfg.n_train or 'full'}-s{cfg.seed}"
+        run_dir = str(runs_root() / name)
+        confine_run_dir(run_dir)
     if given.get("dry_run"):
         from core.models import model_config
 

@@ -21,6 +21,8 @@ import json
 import math
 import os
 import platform
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from core import losses
 from core.atomic import append_line, atomic_write_bytes, atomic_write_json, read_jsonl
 from core.data import dataset_spec, to_model_range, training_set
 from core.models import ConfigError, ModelConfig, build_model, model_config
+from core.paths import ConfinementError, confine
 from core.sampling import sample, save_grid
 from core.weights import (
     CONFIG_NAME,
@@ -90,6 +93,27 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object, source: str = "config.json") -> TrainConfig:
+        """Strict: unknown keys and wrong types raise ConfigError naming ``source``."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: the 'train' block must be a JSON object")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise ConfigError(f"{source}: unknown train key(s) {unknown}; known: {sorted(fields)}")
+        kinds = {"int": (int,), "float": (int, float), "str": (str,)}
+        for name, value in data.items():
+            ann = str(fields[name].type)
+            if value is None and "None" in ann:
+                continue
+            want = kinds.get(ann.split(" ")[0])
+            if want and (not isinstance(value, want) or isinstance(value, bool)):
+                raise ConfigError(
+                    f"{source}: train key {name!r} must be {ann.split(' ')[0]}, got {value!r}"
+                )
+        return cls(**data)
 
 
 # Keys that may differ between the run that was killed and the one that resumes it.
@@ -210,8 +234,12 @@ def save_checkpoint(
     metadata = {"step": str(step), "wall_time": repr(wall), "param_groups": json.dumps(groups),
                 "format_version": str(FORMAT_VERSION)}  # fmt: skip
     atomic_write_bytes(run_dir / CHECKPOINT_NAME, state_to_bytes(tensors, metadata))
-    weights = {k: v for k, v in model.state_dict().items()}
-    atomic_write_bytes(run_dir / WEIGHTS_NAME, state_to_bytes(weights, {"format": "pt"}))
+    save_weights(run_dir, model)
+
+
+def save_weights(run_dir: Path, model: nn.Module) -> None:
+    """Write model.safetensors (the weights alone) atomically."""
+    atomic_write_bytes(run_dir / WEIGHTS_NAME, state_to_bytes(model.state_dict(), {"format": "pt"}))
 
 
 def load_checkpoint(
@@ -232,15 +260,22 @@ def load_checkpoint(
     model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     load_state_strict(model, model_state, str(path))
     device = next(model.parameters()).device
-    for name, opt in trainer.optimizers().items():
-        state: dict[int, dict[str, Tensor]] = {}
-        prefix = f"{name}."
-        for key, value in tensors.items():
-            if key.startswith(prefix):
-                idx, slot = key[len(prefix) :].split(".", 1)
-                state.setdefault(int(idx), {})[slot] = value if slot == "step" else value.to(device)
-        opt.load_state_dict({"state": state, "param_groups": groups[name]})
-    noise.set_state(tensors["rng.noise"])
+    try:
+        for name, opt in trainer.optimizers().items():
+            state: dict[int, dict[str, Tensor]] = {}
+            prefix = f"{name}."
+            for key, value in tensors.items():
+                if key.startswith(prefix):
+                    idx, slot = key[len(prefix) :].split(".", 1)
+                    value = value if slot == "step" else value.to(device)
+                    state.setdefault(int(idx), {})[slot] = value
+            opt.load_state_dict({"state": state, "param_groups": groups[name]})
+        noise.set_state(tensors["rng.noise"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise TrainingError(
+            f"{path}: the checkpoint's optimiser or RNG state is damaged ({exc!r}); restore it "
+            f"from a backup, or delete it to restart {run_dir} from step 0"
+        ) from exc
     return step, wall
 
 
@@ -266,6 +301,7 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
                 "or choose another --run-dir"
             )
         saved = read_config(run_dir)
+        TrainConfig.from_dict(saved.get("train"), str(config_path))
         diffs = []
         for block in ("model", "train"):
             for key, value in config_blocks[block].items():
@@ -285,6 +321,62 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(config_path, config_blocks)
     return config_blocks
+
+
+def remove_temp_files(run_dir: Path) -> list[Path]:
+    """Delete the temp files (``.NAME.XXXX.tmp``) a kill mid-write leaves; returns them."""
+    removed = []
+    for folder in (run_dir, run_dir / "samples"):
+        if folder.is_dir():
+            for path in folder.glob(".*.tmp"):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def check_run_dir_confined(run_dir: Path) -> None:
+    """Refuse a run dir whose files are symlinks out of it (writes would land elsewhere)."""
+    for name in (CONFIG_NAME, STATS_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, SUMMARY_NAME, "samples"):
+        try:
+            confine(run_dir / name, [run_dir], what=f"{name} of the run")
+        except ConfinementError as exc:
+            raise TrainingError(f"{exc}; remove that link or choose another --run-dir") from None
+
+
+def write_error(run_dir: Path, exc: OSError, last_saved: int) -> TrainingError:
+    """The one-line error for a failed write (disk full, read-only folder) during training."""
+    return TrainingError(
+        f"cannot write to {run_dir} ({exc.strerror or exc}: {exc.filename or run_dir}); "
+        f"the last checkpoint (step {last_saved}) is intact. Free disk space or make the folder "
+        f"writable, then resume with: python -m core train --run-dir {run_dir} --resume"
+    )
+
+
+class DeferredInterrupt:
+    """Ctrl-C (SIGINT) or SIGTERM during a step only sets a flag, so the loop stops between
+    steps with consistent weights, optimiser and RNG state; a second Ctrl-C stops at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread():  # signal() only works there
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def repair_stats(run_dir: Path, step: int) -> None:
@@ -319,14 +411,21 @@ def train(
         "hardware": hardware(device),
         "model_overrides": dict(model_overrides or {}),
     }
-    saved = prepare_run_dir(run_dir, blocks, resume)
-    mcfg = ModelConfig.from_dict(saved["model"], str(run_dir / CONFIG_NAME))
-    cfg = TrainConfig(**saved["train"])
-
+    # The data is checked before the run dir is made, so a data error leaves nothing behind.
     images, labels = training_set(cfg.dataset, cfg.n_train or None, cfg.seed, cfg.data_root)
     n = len(labels)
     if n < cfg.batch_size:
         raise TrainingError(f"--batch-size {cfg.batch_size} exceeds the {n} training images")
+    check_run_dir_confined(run_dir)
+    try:
+        saved = prepare_run_dir(run_dir, blocks, resume)
+    except OSError as exc:
+        raise TrainingError(
+            f"cannot write {run_dir} ({exc.strerror or exc}: {exc.filename or run_dir}); "
+            "choose a writable --run-dir"
+        ) from exc
+    mcfg = ModelConfig.from_dict(saved["model"], str(run_dir / CONFIG_NAME))
+    cfg = TrainConfig.from_dict(saved["train"], str(run_dir / CONFIG_NAME))
     images, labels = images.to(device), labels.to(device)
 
     torch.manual_seed(cfg.seed)  # only for code outside our generators; ours are explicit
@@ -334,10 +433,15 @@ def train(
     trainer = TRAINERS[mcfg.family](model, cfg)
     noise = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     step, wall_before = 0, 0.0
-    if resume and (run_dir / CHECKPOINT_NAME).exists():
-        step, wall_before = load_checkpoint(run_dir, model, trainer, noise)
-    repair_stats(run_dir, step)
-    (run_dir / "samples").mkdir(exist_ok=True)
+    try:
+        remove_temp_files(run_dir)  # what a kill mid-write left
+        if resume and (run_dir / CHECKPOINT_NAME).exists():
+            step, wall_before = load_checkpoint(run_dir, model, trainer, noise)
+            save_weights(run_dir, model)  # a kill between the two files left an older one
+        repair_stats(run_dir, step)
+        (run_dir / "samples").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise write_error(run_dir, exc, step) from exc
 
     print(f"run {run_dir}  ({spec.name}, {n} training images, device {device})")
     print("model: " + json.dumps(mcfg.to_dict(), sort_keys=True))
@@ -357,61 +461,71 @@ def train(
     last_saved = step
     stop_at = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
     try:
-        while step < stop_at:
-            idx = batch_indices(step, n, cfg.batch_size, cfg.seed).to(device)
-            real = to_model_range(images[idx])
-            stats = trainer.step(real, labels[idx], noise)
-            step += 1
-            interval_steps += 1
-            for key, value in stats.items():
-                interval.setdefault(key, []).append(value)
-            if step % cfg.log_every == 0 or step == cfg.steps:
-                row = {k: float(torch.stack(v).mean()) for k, v in interval.items()}
-                bad = [k for k, v in row.items() if not math.isfinite(v)]
-                if bad:
-                    raise TrainingError(
-                        f"step {step}: {', '.join(bad)} became NaN/Inf; the run stops here. "
-                        f"The last good checkpoint (step {last_saved}) is in {run_dir}; "
-                        "try a lower --lr or another --seed"
+        with DeferredInterrupt() as interrupt:
+            while step < stop_at:
+                idx = batch_indices(step, n, cfg.batch_size, cfg.seed).to(device)
+                real = to_model_range(images[idx])
+                stats = trainer.step(real, labels[idx], noise)
+                step += 1
+                interval_steps += 1
+                for key, value in stats.items():
+                    interval.setdefault(key, []).append(value)
+                if step % cfg.log_every == 0 or step == cfg.steps:
+                    row = {k: float(torch.stack(v).mean()) for k, v in interval.items()}
+                    bad = [k for k, v in row.items() if not math.isfinite(v)]
+                    if bad:
+                        raise TrainingError(
+                            f"step {step}: {', '.join(bad)} became NaN/Inf; the run stops here. "
+                            f"The last good checkpoint (step {last_saved}) is in {run_dir}; "
+                            "try a lower --lr or another --seed"
+                        )
+                    elapsed = time.perf_counter() - interval_start
+                    row.update(
+                        step=step,
+                        images_per_s=round(interval_steps * cfg.batch_size / max(elapsed, 1e-9), 1),
+                        wall_time=round(wall_before + time.perf_counter() - started, 3),
                     )
-                elapsed = time.perf_counter() - interval_start
-                row.update(
-                    step=step,
-                    images_per_s=round(interval_steps * cfg.batch_size / max(elapsed, 1e-9), 1),
-                    wall_time=round(wall_before + time.perf_counter() - started, 3),
-                )
-                append_line(run_dir / STATS_NAME, json.dumps(row, allow_nan=False))
+                    append_line(run_dir / STATS_NAME, json.dumps(row, allow_nan=False))
+                    if bar is not None:
+                        bar.set_postfix(d=f"{row.get('d_adv', row.get('nll', 0)):.3f}",
+                                        g=f"{row.get('g_adv', 0):.3f}")  # fmt: skip
+                    interval, interval_start, interval_steps = {}, time.perf_counter(), 0
+                if step % cfg.sample_every == 0 or step == cfg.steps:
+                    write_sample_grid(model, run_dir, step)
+                if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                    wall = wall_before + time.perf_counter() - started
+                    save_checkpoint(run_dir, step, model, trainer, noise, wall)
+                    last_saved = step
                 if bar is not None:
-                    bar.set_postfix(d=f"{row.get('d_adv', row.get('nll', 0)):.3f}",
-                                    g=f"{row.get('g_adv', 0):.3f}")  # fmt: skip
-                interval, interval_start, interval_steps = {}, time.perf_counter(), 0
-            if step % cfg.sample_every == 0 or step == cfg.steps:
-                write_sample_grid(model, run_dir, step)
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                wall = wall_before + time.perf_counter() - started
-                save_checkpoint(run_dir, step, model, trainer, noise, wall)
-                last_saved = step
-            if bar is not None:
-                bar.update(1)
-    except KeyboardInterrupt:
-        if step > last_saved:
+                    bar.update(1)
+                if interrupt.requested:
+                    if step > last_saved:
+                        wall = wall_before + time.perf_counter() - started
+                        save_checkpoint(run_dir, step, model, trainer, noise, wall)
+                        last_saved = step
+                    break
+        if interrupt.requested:
+            raise TrainingError(
+                f"interrupted at step {step}; checkpoint saved. Resume with: "
+                f"python -m core train --run-dir {run_dir} --resume"
+            )
+        if step >= cfg.steps:
             wall = wall_before + time.perf_counter() - started
-            save_checkpoint(run_dir, step, model, trainer, noise, wall)
-            repair_stats(run_dir, step)
+            atomic_write_json(
+                run_dir / SUMMARY_NAME,
+                {"steps": step, "wall_time_s": round(wall, 2), "hardware": hardware(device),
+                 "images_per_s": round(cfg.batch_size * (step) / max(wall, 1e-9), 1)},
+            )  # fmt: skip
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the last checkpoint stands
         raise TrainingError(
-            f"interrupted at step {step}; checkpoint saved. Resume with: "
-            f"python -m core train --run-dir {run_dir} --resume"
+            f"interrupted at step {step}; the last checkpoint (step {last_saved}) is in "
+            f"{run_dir}. Resume with: python -m core train --run-dir {run_dir} --resume"
         ) from None
+    except OSError as exc:  # disk full, read-only folder: the previous checkpoint is intact
+        raise write_error(run_dir, exc, last_saved) from exc
     finally:
         if bar is not None:
             bar.close()
-    if step >= cfg.steps:
-        wall = wall_before + time.perf_counter() - started
-        atomic_write_json(
-            run_dir / SUMMARY_NAME,
-            {"steps": step, "wall_time_s": round(wall, 2), "hardware": hardware(device),
-             "images_per_s": round(cfg.batch_size * (step) / max(wall, 1e-9), 1)},
-        )  # fmt: skip
     return run_dir
 
 
