@@ -1,0 +1,33 @@
+"""t-GAN Explorer, the entry: ``streamlit run explorer/Home.py``.
+
+Declares the pages (files in the repo-root ``pages/`` folder) with ``st.navigation``; each page
+holds layout and interaction only and calls ``core`` (through ``explorer.cache``) for the work.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # `streamlit run` puts only explorer/ on the path
+
+import streamlit as st  # noqa: E402
+
+from explorer.sitemap import PAGES  # noqa: E402
+
+st.set_page_config(page_title="t-GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(
+            f"../pages/{p.file}",
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url_path,
+            default=p.url_path == "home",
+        )
+        for p in PAGES
+    ]
+)
+navigation.run()

@@ -1,0 +1,163 @@
+"""App-wide caching: models and judges load once per process (``st.cache_resource``: read-only
+after loading, shared by every session), results are memoised (``st.cache_data``: keyed by the
+arguments, bounded). Every function here calls ``core``; pages call these.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import interpolation, latent_edit, lesson
+from core.sampling import image_grid, sample
+from core.weights import load_pretrained
+from core.zoo import ZooEntry, discover_models
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def zoo(root: str) -> list[ZooEntry]:
+    """The zoo entries under ``root`` (re-scanned every 30 s: new folders appear without a
+    restart)."""
+    return discover_models(root)
+
+
+def _stamp(folder: Path) -> float:
+    """Weights file mtime: a retrained model under the same name loads afresh."""
+    try:
+        return (folder / "model.safetensors").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model ...")
+def _load_model(folder: str, stamp: float) -> torch.nn.Module:
+    model = load_pretrained(folder)
+    model.requires_grad_(False)
+    return model
+
+
+def model(entry: ZooEntry) -> torch.nn.Module:
+    """The loaded model of a zoo entry (eval mode, no gradients), shared across sessions."""
+    return _load_model(str(entry.folder), _stamp(entry.folder))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the judge ...")
+def _load_judge(dataset: str) -> Any | None:
+    try:
+        judges = importlib.import_module("core.judges")
+    except ImportError:
+        return None
+    try:
+        if not judges.judge_available(dataset):
+            return None
+        return judges.load_judge(dataset)
+    except Exception:  # noqa: BLE001 - a broken judge must not take the page down
+        return None
+
+
+def judge(dataset: str) -> Any | None:
+    """The data set's judge (``core.judges.Judge``) or None when none is shipped."""
+    return _load_judge(dataset)
+
+
+def _entry_by_folder(folder: str) -> ZooEntry:
+    for entry in zoo(str(Path(folder).parent)):
+        if str(entry.folder) == folder:
+            return entry
+    raise FileNotFoundError(f"{folder} is no longer a model folder")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def sample_grid(
+    folder: str,
+    seeds: tuple[int, ...],
+    labels: tuple[int, ...] | None,
+    df: float | None,
+    scale: float,
+    component: int | None,
+    nrow: int,
+) -> np.ndarray:
+    """uint8 grid (H, W, C) of G's images for one seed per image (``core.sampling.sample``)."""
+    net = model(_entry_by_folder(folder))
+    images = sample(
+        net,
+        list(seeds),
+        None if labels is None else list(labels),
+        df=df,
+        scale=scale,
+        component=component,
+    ).images
+    return image_grid(images, nrow=nrow)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def seed_latent(
+    folder: str, seed: int, label: int, df: float | None, component: int | None
+) -> latent_edit.SeedLatent:
+    """One seed's latent in standardised form (``core.latent_edit.seed_latent``)."""
+    net = model(_entry_by_folder(folder))
+    return latent_edit.seed_latent(net, seed, label, df=df, component=component)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def principal_directions(folder: str, k: int, df: float | None) -> tuple[np.ndarray, np.ndarray]:
+    net = model(_entry_by_folder(folder))
+    return latent_edit.principal_directions(net, k, df=df)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def edited_grid(
+    folder: str,
+    seed: int,
+    label: int,
+    df: float | None,
+    component: int | None,
+    deviations: tuple[tuple[float, ...], ...],
+    scale: float,
+    nrow: int,
+) -> np.ndarray:
+    """uint8 grid of G(mu_c + scale * sigma_c * d, c) for each standardised deviation d."""
+    net = model(_entry_by_folder(folder))
+    base = latent_edit.seed_latent(net, seed, label, df=df, component=component)
+    images = latent_edit.decode_deviations(net, base, np.array(deviations), scale)
+    return image_grid(images, nrow=nrow)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def codeword_frames(
+    folder: str, class_a: int, class_b: int, n_frames: int, seed_a: int, seed_b: int, mode: str
+) -> tuple[np.ndarray, np.ndarray, bytes, np.ndarray | None]:
+    """(t (T,), strip uint8, GIF bytes, judge probabilities (T, K) or None)."""
+    entry = _entry_by_folder(folder)
+    net = model(entry)
+    result = interpolation.interpolate(net, class_a, class_b, n_frames, seed_a, seed_b, mode)
+    probs = None
+    jd = judge(entry.dataset)
+    if jd is not None:
+        probs = jd.predict_proba(result.images).double().cpu().numpy()
+    return (
+        result.t.numpy(),
+        interpolation.strip(result.images),
+        interpolation.gif_bytes(result.images),
+        probs,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def mixture_2d(n_components: int, df: float | None, seed: int) -> lesson.Mixture2D:
+    return lesson.mixture_2d(n_components, df, seed)
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON object from ``path`` or None (missing or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,217 @@
+"""Background training runs started from the app: one per session, a global cap on concurrent
+runs (so a class of 30 cannot overload the host), cancellable.
+
+Each run is a ``python -m core train ... --no-progress`` subprocess in its own process group,
+writing into ``<runs>/app/<session>-<time>/``. Bookkeeping lives in ``<runs>/app/jobs/``: one JSON
+file per session (pid, run dir, log), and a lock file taken with ``fcntl.flock`` while checking
+the cap and starting, so two sessions cannot both take the last slot. Any app process on the host
+sees the same files, so the cap holds across server processes too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.atomic import atomic_write_json
+from core.zoo import REPO_ROOT, runs_root
+
+MAX_RUNS_ENV = "TGAN_APP_MAX_RUNS"
+DEFAULT_MAX_RUNS = 2
+MODELS = ("tgan", "deligan", "dcgan", "gan", "acgan")
+DATASETS = ("fake", "mnist", "fashion")
+MAX_STEPS = 2000
+_SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class BusyError(RuntimeError):
+    """Every training slot on this host is taken; the message says how many and what to do."""
+
+
+@dataclass(frozen=True)
+class Job:
+    session: str
+    pid: int
+    run_dir: str
+    log: str
+    started: float
+    command: list[str]
+
+
+def app_dir() -> Path:
+    return runs_root() / "app"
+
+
+def jobs_dir() -> Path:
+    return app_dir() / "jobs"
+
+
+def max_runs() -> int:
+    try:
+        return max(0, int(os.environ.get(MAX_RUNS_ENV, DEFAULT_MAX_RUNS)))
+    except ValueError:
+        return DEFAULT_MAX_RUNS
+
+
+def _check_session(session: str) -> str:
+    if not _SESSION.match(session):
+        raise ValueError(f"session id {session!r} must be 1-64 letters, digits, '-' or '_'")
+    return session
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    jobs_dir().mkdir(parents=True, exist_ok=True)
+    with open(jobs_dir() / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as finished; it is reaped here if ours)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: ask /proc
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _read_job(path: Path) -> Job | None:
+    try:
+        return Job(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def job_for(session: str) -> Job | None:
+    """The session's latest job (running or finished), or None."""
+    return _read_job(jobs_dir() / f"{_check_session(session)}.json")
+
+
+def running_jobs() -> list[Job]:
+    """Jobs whose process is alive, across every session on this host."""
+    if not jobs_dir().is_dir():
+        return []
+    jobs = [_read_job(p) for p in sorted(jobs_dir().glob("*.json"))]
+    return [j for j in jobs if j is not None and pid_alive(j.pid)]
+
+
+def is_running(job: Job | None) -> bool:
+    return job is not None and pid_alive(job.pid)
+
+
+def start(session: str, model: str, dataset: str, steps: int, seed: int = 0) -> Job:
+    """Start a small CPU run for ``session``. Raises BusyError past the global cap, ValueError
+    for a bad option or when the session already has a run going."""
+    _check_session(session)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if dataset not in DATASETS:
+        raise ValueError(f"data set must be one of {DATASETS}, got {dataset!r}")
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
+    with _locked():
+        if is_running(job_for(session)):
+            raise ValueError("this session already has a run going; cancel it first")
+        busy = running_jobs()
+        if len(busy) >= max_runs():
+            raise BusyError(
+                f"all {max_runs()} training slots on this server are busy; try again when one "
+                "finishes, or pick an existing run below"
+            )
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = app_dir() / f"{session[:12]}-{stamp}-{model}-{dataset}"
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        log = run_dir.with_suffix(".log")
+        command = [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "--model",
+            model,
+            "--dataset",
+            dataset,
+            "--steps",
+            str(int(steps)),
+            "--n-train",
+            "500",
+            "--batch-size",
+            "32",
+            "--log-every",
+            "10",
+            "--sample-every",
+            str(max(10, int(steps) // 5)),
+            "--checkpoint-every",
+            str(int(steps)),
+            "--seed",
+            str(int(seed)),
+            "--device",
+            "cpu",
+            "--run-dir",
+            str(run_dir),
+            "--no-progress",
+        ]
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TGAN_OFFLINE="1")
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        job = Job(session, proc.pid, str(run_dir), str(log), time.time(), command)
+        atomic_write_json(jobs_dir() / f"{session}.json", asdict(job))
+    return job
+
+
+def cancel(session: str, wait_s: float = 5.0) -> bool:
+    """Stop the session's run: SIGINT first (the trainer saves a checkpoint), SIGKILL after
+    ``wait_s``. Returns True if a running job was stopped."""
+    job = job_for(session)
+    if not is_running(job):
+        return False
+    try:
+        os.killpg(job.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if not pid_alive(job.pid):
+            return True
+        time.sleep(0.05)
+    with suppress(ProcessLookupError):
+        os.killpg(job.pid, signal.SIGKILL)
+    for _ in range(40):
+        if not pid_alive(job.pid):
+            break
+        time.sleep(0.05)
+    return True
+
+
+def log_tail(job: Job, lines: int = 8) -> str:
+    try:
+        return "\n".join(Path(job.log).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -1,0 +1,88 @@
+"""Controls shared by several pages: the data set / model picker (zoo-driven, URL-backed) and the
+class picker with the data set's class names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from core.data import DATASETS
+from core.zoo import ZooEntry, zoo_root
+from explorer import cache, state
+
+MAX_SEED = 1_000_000
+
+
+def model_params(entries: Sequence[ZooEntry]) -> list[state.Param]:
+    """URL parameters ``dataset`` and ``model`` with the zoo's current choices."""
+    datasets = tuple(dict.fromkeys(e.dataset for e in entries))
+    names = tuple(e.name for e in entries)
+    return [
+        state.Param("dataset", "choice", datasets[0] if datasets else None, datasets),
+        state.Param("model", "choice", names[0] if names else None, names),
+    ]
+
+
+def class_name(dataset: str, index: int) -> str:
+    spec = DATASETS.get(dataset)
+    if spec is None or not 0 <= index < spec.n_classes:
+        return str(index)
+    return (
+        f"{index}: {spec.class_names[index]}"
+        if spec.class_names[index] != str(index)
+        else (str(index))
+    )
+
+
+def zoo_or_info(require_conditional: bool = False) -> list[ZooEntry]:
+    """The zoo's entries; shows st.info (how to get a model) when there is none."""
+    entries = cache.zoo(str(zoo_root()))
+    if require_conditional:
+        entries = [e for e in entries if e.conditional] or entries
+    if not entries:
+        st.info(
+            "No model in the zoo yet. Models are folders `pretrained/<model>-<dataset>-<regime>/` "
+            "holding config.json + model.safetensors; train one with "
+            "`python -m core train --model tgan --dataset mnist --steps 5000` and copy the run "
+            "folder there (or set `$TGAN_PRETRAINED`).",
+            icon=":material/info:",
+        )
+    return entries
+
+
+def pick_model(page: str, entries: Sequence[ZooEntry], url_values: dict) -> ZooEntry | None:
+    """Data set and model select boxes in the sidebar (state keys ``{page}.dataset`` and
+    ``{page}.model``). A model named in the URL brings its own data set."""
+    if not entries:
+        return None
+    by_name = {e.name: e for e in entries}
+    dkey, mkey = state.widget_key(page, "dataset"), state.widget_key(page, "model")
+    if not st.session_state.get(f"{page}._model_synced"):
+        # First run of this page in the session: the URL's model decides the data set.
+        chosen = by_name.get(url_values.get("model"))
+        if chosen is not None and "model" in st.query_params:
+            st.session_state[dkey] = chosen.dataset
+        st.session_state[f"{page}._model_synced"] = True
+    datasets = list(dict.fromkeys(e.dataset for e in entries))
+    state.ensure_choice(page, "dataset", datasets)
+    dataset = st.sidebar.selectbox("Data set", datasets, key=dkey)
+    names = [e.name for e in entries if e.dataset == dataset]
+    state.ensure_choice(page, "model", names)
+    name = st.sidebar.selectbox("Model", names, key=mkey)
+    return by_name[name]
+
+
+def pick_class(page: str, entry: ZooEntry, name: str = "cls", label: str = "Class") -> int:
+    """A class select box (state key ``{page}.{name}``), clamped to the model's classes."""
+    key = state.widget_key(page, name)
+    options = list(range(entry.n_classes))
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = 0
+    return st.sidebar.selectbox(
+        label, options, key=key, format_func=lambda i: class_name(entry.dataset, i)
+    )
+
+
+def df_label(df: float | None) -> str:
+    return "Gaussian (v = inf)" if df is None else f"v = {df:g}"

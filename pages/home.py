@@ -1,0 +1,71 @@
+"""Home: what a t-GAN is, a live sample grid from the default t-GAN, the guided path."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import cache, state, widgets
+from explorer.sitemap import PAGES, TITLES
+
+PAGE = "home"
+st.title(TITLES["home.py"])
+
+entries = widgets.zoo_or_info()
+PARAMS = [*widgets.model_params(entries), state.Param("seed", "int", 0, lo=0, hi=widgets.MAX_SEED)]
+url = state.seed_widgets(PAGE, PARAMS)
+
+st.markdown(
+    "A **GAN** turns random noise *z* into images with a generator *G*, trained against a "
+    "discriminator *D* that tells real images from generated ones. "
+    "A **t-GAN** (Sun et al., 2020) draws that noise from a *learned mixture of multivariate "
+    "Student-t distributions* instead of one Gaussian: the mixture gives every mode of the data a "
+    "component, and the t's **heavy tails** keep sending some latents far from the components' "
+    "centres, where G has to produce something too. "
+    "A **class codeword** *c*, a small vector around a class-specific mean, is fed to G with "
+    "*z'*, so you choose the class and still get variety within it. "
+    "An **auxiliary classifier** on D's features adds a classification loss to both networks. "
+    "The paper's claim: more diverse images than Gaussian-noise GANs, from as few as 500 "
+    "training images."
+)
+st.latex(
+    r"z' \sim \sum_{i=1}^{N} \pi_i\, t_\nu(\mu_i, \Sigma_i), \qquad x = G(z', c), \qquad "
+    r"c \sim \mathcal{N}(l\,\mathbf{1}_q,\ 0.2^2 I)"
+)
+
+entry = widgets.pick_model(PAGE, entries, url)
+if entry is not None:
+    seed = st.sidebar.number_input(
+        "First seed",
+        0,
+        widgets.MAX_SEED,
+        step=64,
+        key=state.widget_key(PAGE, "seed"),
+        help="Image i uses seed (first seed + i): the same seed always gives the same image.",
+    )
+    st.subheader(f"Live samples from `{entry.name}`")
+    st.caption(
+        "64 images, one seed each; row by row the class goes 0, 1, ..., 9 (for conditional "
+        "models). Change the first seed in the sidebar for a fresh batch."
+    )
+    seeds = tuple(range(int(seed), int(seed) + 64))
+    labels = tuple(i % entry.n_classes for i in range(64)) if entry.conditional else None
+    grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, 8)
+    left, right = st.columns([2, 3])
+    left.image(
+        grid,
+        caption=f"{entry.preset} on {entry.dataset}, seeds {seeds[0]}-{seeds[-1]}",
+        width="stretch",
+    )
+    right.markdown(
+        "**What to look at.** Do the digits (or garments, or objects) look like the class they "
+        "were asked for? Within one class, how different are they from each other? That "
+        "within-class variety is what the heavy tails and the codeword noise are there for."
+    )
+
+st.subheader("A guided path")
+for number, page in enumerate(PAGES[1:], start=1):
+    st.page_link(
+        f"../pages/{page.file}", label=f"{number}. {page.title} — {page.blurb}", icon=page.icon
+    )
+
+state.write_url(PAGE, PARAMS if entries else PARAMS[2:])

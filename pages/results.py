@@ -1,0 +1,87 @@
+"""Results: the zoo's metrics (IS, m-IS, class fidelity ...) with error bars, and the paper's claims
+with our verdicts, read from what ``python -m core report`` wrote (pretrained/RESULTS.md, the CSV
+beside it, per-model metrics.json). Whatever is missing shows as st.info."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.zoo import zoo_root
+from explorer import results_data, state
+from explorer.sitemap import TITLES
+
+PAGE = "results"
+
+st.title(TITLES["results.py"])
+root = zoo_root()
+table = results_data.metrics_table(root)
+metrics = results_data.metric_columns(table) if table is not None else []
+PARAMS = [state.Param("metric", "choice", metrics[0] if metrics else None, tuple(metrics))]
+state.seed_widgets(PAGE, PARAMS)
+
+st.markdown(
+    "Every number here comes from the project's own commands (`python -m core evaluate`, "
+    "`python -m core report`), scored by **our judges** (one classifier per data set): scores "
+    "are only comparable under the same judge and the same number of samples. **What to look "
+    "at:** the error bars. Two models whose bars overlap are not distinguishable by this "
+    "protocol."
+)
+st.latex(
+    r"\mathrm{IS}=\exp\big(\mathbb E_x\,\mathrm{KL}(p(y|x)\,\|\,p(y))\big),\qquad "
+    r"\text{m-IS}=\exp\big(\mathbb E_{x_i,x_j\,\text{same class}}\,"
+    r"\mathrm{KL}(p(y|x_i)\,\|\,p(y|x_j))\big)"
+)
+
+st.header("Metrics of the zoo")
+if table is None:
+    st.info(
+        f"No metrics yet: neither `{root.name}/*.csv` nor any `{root.name}/<model>/"
+        "metrics.json` exists. `python -m core evaluate` and `python -m core report` make "
+        "them.",
+        icon=":material/info:",
+    )
+else:
+    st.dataframe(table, hide_index=True)
+    if metrics:
+        metric = st.selectbox("Metric", metrics, key=state.widget_key(PAGE, "metric"))
+        err = results_data.error_column(table, metric)
+        name_col = results_data.name_column(table)
+        sub = table.dropna(subset=[metric])
+        fig = go.Figure()
+        fig.add_bar(
+            x=sub[name_col].astype(str),
+            y=sub[metric],
+            error_y=dict(type="data", array=sub[err]) if err else None,
+        )
+        fig.update_layout(
+            yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
+            height=400,
+            margin=dict(t=20, b=20),
+        )
+        st.plotly_chart(fig, key="metric_chart")
+        if not err:
+            st.caption(f"No spread column for `{metric}` (e.g. `{metric}_std`): no error bars.")
+
+st.header("The paper's claims, and our verdicts")
+claims = results_data.claims(root)
+results_md = root / "RESULTS.md"
+if not results_md.is_file():
+    st.info(
+        f"`{root.name}/RESULTS.md` is not written yet (`python -m core report`).",
+        icon=":material/info:",
+    )
+else:
+    if claims:
+        for claim in claims:
+            icon = {"confirmed": ":material/check_circle:", "not confirmed": ":material/cancel:"}
+            st.markdown(
+                f"{icon.get(claim.verdict, ':material/help:')} **{claim.id}** "
+                f"({claim.verdict}): {claim.text}"
+            )
+    else:
+        st.caption("RESULTS.md has no lines of the form `C1 ... confirmed / not confirmed`.")
+    with st.expander("RESULTS.md in full"):
+        st.markdown(results_md.read_text(encoding="utf-8", errors="replace"))
+
+state.write_url(PAGE, PARAMS)
