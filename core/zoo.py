@@ -97,7 +97,11 @@ def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:
         raise PathError("a run directory must be a short path like runs/NAME")
     candidate = Path(text)
     if not candidate.is_absolute():
-        candidate = REPO_ROOT / candidate
+        # "runs/x" means x under the runs root wherever it is configured; else repo-relative.
+        first = candidate.parts[0] if candidate.parts else ""
+        named = [Path(r) for r in roots if Path(r).name == first]
+        base = named[0].joinpath(*candidate.parts[1:]) if named else REPO_ROOT / candidate
+        candidate = base
     resolved = candidate.resolve()
     for root in roots:
         root_resolved = Path(root).resolve()
@@ -105,6 +109,17 @@ def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:
             return resolved
     names = ", ".join(str(r) for r in roots)
     raise PathError(f"{text!r} is outside the allowed folders ({names})")
+
+
+def display_path(path: str | os.PathLike, roots: list[Path]) -> str:
+    """``path`` as ``<root name>/<relative>`` when it lies in one of ``roots`` (what goes in a
+    shareable URL), else unchanged."""
+    resolved = Path(path).resolve()
+    for root in roots:
+        root_resolved = Path(root).resolve()
+        if resolved == root_resolved or root_resolved in resolved.parents:
+            return (Path(Path(root).name) / resolved.relative_to(root_resolved)).as_posix()
+    return str(path)
 
 
 def list_run_dirs(roots: list[Path], max_depth: int = 3) -> list[Path]:

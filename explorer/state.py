@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.zoo import PathError, resolve_inside
+from core.zoo import PathError, display_path, resolve_inside
 
 MAX_VALUE_CHARS = 200  # a URL value longer than this is refused outright (e.g. 10 kB strings)
 
@@ -83,6 +83,8 @@ class Param:
             return "1" if value else "0"
         if self.kind == "float":
             return f"{float(value):g}"
+        if self.kind == "path":
+            return display_path(value, list(self.roots))
         return str(value)
 
 

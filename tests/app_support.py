@@ -85,6 +85,9 @@ def app(timeout: float = 120):
 def open_page(at, page_file: str, query: dict | None = None):
     """Run the entry (Home) once, then switch to ``page_file`` with ``query`` as the URL's query
     string (navigation clears the URL in a browser; AppTest keeps it, so we set it here)."""
+    if page_file == "home.py":  # the entry's default page: a shared link opens it directly
+        at.query_params.update(query or {})
+        return at.run()
     at.run()
     at.query_params.clear()
     at.query_params.update(query or {})

@@ -157,7 +157,7 @@ def test_training_page_replays_a_run(env):
     assert "D loss" in spec and "G loss" in spec
     assert f"{2 * math.log(2):.4f}"[:5] in spec and f"{math.log(2):.4f}"[:5] in spec
     assert len(image_urls(at)) == 1  # the latest sample grid
-    assert at.query_params["run"].endswith("demo-run")
+    assert at.query_params["run"] == "runs/demo-run"  # shareable: relative to its root
 
 
 def test_training_page_busy_when_every_slot_is_taken(env, monkeypatch):
