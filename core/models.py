@@ -48,6 +48,10 @@ class ModelConfig:
     codeword_dim: int = 10
     codeword_mean: str = "index"
     codeword_sd: float = 0.2
+    # Feed G (c - mean of the class means) / their sd instead of the raw codeword: the same
+    # model class (an affine map the first layer could learn), but with the paper's literal
+    # "index" means (up to 9 in every dim) the raw input swamps z and saturates G's first layer.
+    codeword_standardize: bool = False
     alpha: float = 0.0
     extra: dict = field(default_factory=dict)  # family-specific settings (e.g. PixelCNN depth)
 
@@ -170,6 +174,7 @@ def _tgan(d: dict) -> dict:
         "sigma_reg": d["sigma_reg"],
         "conditioning": "codeword",
         "codeword_mean": "index",
+        "codeword_standardize": True,
         "alpha": 1.0,
     }
 
@@ -313,6 +318,9 @@ class GANModel(nn.Module):
 
     def generate(self, batch: LatentBatch) -> Tensor:
         """Images (B, C, H, W) in [-1, 1]."""
+        if self.codewords is not None and self.config.codeword_standardize:
+            cond = self.codewords.standardize(batch.cond)
+            return self.generator(torch.cat([batch.z, cond], dim=1))
         return self.generator(batch.generator_input())
 
     def discriminate(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -332,3 +340,6 @@ def build_model(config: ModelConfig, seed: int = 0) -> nn.Module:
     if config.family not in MODEL_BUILDERS:
         raise ConfigError(f"no builder registered for family {config.family!r}")
     return MODEL_BUILDERS[config.family](config, seed)
+
+
+from core import pixelcnn as _pixelcnn  # noqa: E402,F401  (registers the family)

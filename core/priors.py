@@ -249,6 +249,13 @@ class ClassCodewords(nn.Module):
             means[torch.arange(n_classes), torch.arange(n_classes)] = float(onehot_scale)
         self.register_buffer("means", means.contiguous())
 
+    def standardize(self, codewords: Tensor) -> Tensor:
+        """(c - mean over classes of the means) / sd of all mean entries (1 if that is 0)."""
+        centre = self.means.mean(0)
+        spread = self.means.std(unbiased=False)
+        spread = torch.where(spread > 0, spread, torch.ones_like(spread))
+        return (codewords - centre) / spread
+
     def _check_labels(self, labels: Tensor) -> Tensor:
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.means.device)
         if labels.numel() and (labels.min() < 0 or labels.max() >= self.n_classes):
