@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import typing
 from pathlib import Path
 
+DEBUG_ENV = "TGAN_DEBUG"
 MODEL_OPTIONS = {
     # flag: (ModelConfig key, type, help)
     "--prior": ("prior", str, "latent prior: gaussian | gmm | tmix"),
@@ -193,17 +195,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from core.sampling import parse_seeds, sample, save_grid
+    from core.train import resolve_device
     from core.weights import load_pretrained
 
-    model = load_pretrained(args.model_dir, device=args.device)
     seeds = parse_seeds(args.seeds)
     labels = None
     if args.labels is not None:
-        labels = [int(x) for x in args.labels.split(",") if x.strip()]
+        try:
+            labels = [int(x) for x in args.labels.split(",") if x.strip()]
+        except ValueError:
+            msg = f"--labels {args.labels!r}: expected whole numbers like '0,1,2'"
+            raise ValueError(msg) from None
         if len(labels) == 1:
             labels = labels * len(seeds)
+    model = load_pretrained(args.model_dir, device=resolve_device(args.device))
     result = sample(model, seeds, labels, component=args.component, df=args.df, scale=args.scale)
-    path = save_grid(result.images, args.out, nrow=args.nrow)
+    try:
+        path = save_grid(result.images, args.out, nrow=args.nrow)
+    except OSError as exc:
+        raise ValueError(
+            f"--out {args.out}: cannot write it ({exc.strerror or exc}); choose a writable path"
+        ) from exc
     print(f"wrote {len(seeds)} samples to {path}")
     return 0
 
@@ -234,6 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, TrainingError, WeightsError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a user mistake: still one line, traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the "
+              "traceback, and please report it)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

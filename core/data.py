@@ -196,11 +196,10 @@ def _torchvision_download(name: str, root: Path) -> None:
 
 
 def _missing(name: str, tried: list[Path], extra: str = "") -> DataError:
-    paths = "\n  ".join(str(p) for p in tried)
+    paths = ", ".join(str(p) for p in tried)
     return DataError(
-        f"data set {name!r} not found. Paths tried:\n  {paths}\n"
-        f"Install it with: {PREPARE_COMMAND}\n"
-        f"or point --data-root / ${DATA_ENV} at a folder that holds it.{extra}"
+        f"data set {name!r} not found (paths tried: {paths}). Install it with: "
+        f"{PREPARE_COMMAND}, or point --data-root / ${DATA_ENV} at a folder that holds it.{extra}"
     )
 
 
@@ -211,7 +210,7 @@ def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[
         try:
             _torchvision_download(name, root)
         except DataError as exc:
-            raise _missing(name, tried, f"\n({exc})") from exc
+            raise _missing(name, tried, f" ({exc})") from exc
         tried = []
         paths = [_find_idx(name, stem, root, tried) for stem in IDX_FILES[split]]
     if any(p is None for p in paths):
@@ -219,8 +218,9 @@ def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[
     arrays = []
     for p in paths:
         raw = read_idx_bytes(p)
+        array = read_idx(p, raw)  # structure first (truncated, wrong magic), then the checksum
         verify_idx(name, p, raw)
-        arrays.append(read_idx(p, raw))
+        arrays.append(array)
     images, labels = arrays
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{paths[0]} and {paths[1]} do not match: {images.shape} vs {labels.shape}")
@@ -248,7 +248,7 @@ def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarra
         try:
             _torchvision_download("cifar10", root)
         except DataError as exc:
-            raise _missing("cifar10", tried, f"\n({exc})") from exc
+            raise _missing("cifar10", tried, f" ({exc})") from exc
     if not tv_dir.is_dir():
         raise _missing("cifar10", tried)
     import torchvision.datasets as tvd

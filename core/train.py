@@ -77,15 +77,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.steps >= 1, "steps must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.lr > 0, "lr must be > 0"),
-            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "betas must be in [0, 1)"),
-            (self.n_train >= 0, "n_train must be >= 0 (0 = full split)"),
-            (self.log_every >= 1, "log_every must be >= 1"),
-            (self.sample_every >= 1, "sample_every must be >= 1"),
-            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
-            (self.seed >= 0, "seed must be >= 0"),
+            (self.steps >= 1, "steps must be >= 1 (--steps)"),
+            (self.batch_size >= 1, "batch_size must be >= 1 (--batch-size)"),
+            (self.lr > 0, "lr must be > 0 (--lr)"),
+            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "betas must be in [0, 1) (--beta1/2)"),
+            (self.n_train >= 0, "n_train must be >= 0, 0 = full split (--n-train)"),
+            (self.log_every >= 1, "log_every must be >= 1 (--log-every)"),
+            (self.sample_every >= 1, "sample_every must be >= 1 (--sample-every)"),
+            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1 (--checkpoint-every)"),
+            (self.seed >= 0, "seed must be >= 0 (--seed)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -264,16 +264,20 @@ def load_checkpoint(
         for name, opt in trainer.optimizers().items():
             state: dict[int, dict[str, Tensor]] = {}
             prefix = f"{name}."
+            params = [p for group in opt.param_groups for p in group["params"]]
             for key, value in tensors.items():
                 if key.startswith(prefix):
                     idx, slot = key[len(prefix) :].split(".", 1)
+                    if slot != "step" and value.shape != params[int(idx)].shape:
+                        raise ValueError(f"{key} has shape {tuple(value.shape)}, expected "
+                                         f"{tuple(params[int(idx)].shape)}")  # fmt: skip
                     value = value if slot == "step" else value.to(device)
                     state.setdefault(int(idx), {})[slot] = value
             opt.load_state_dict({"state": state, "param_groups": groups[name]})
         noise.set_state(tensors["rng.noise"])
-    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as exc:
         raise TrainingError(
-            f"{path}: the checkpoint's optimiser or RNG state is damaged ({exc!r}); restore it "
+            f"{path}: the checkpoint's optimiser or RNG state is damaged ({exc}); restore it "
             f"from a backup, or delete it to restart {run_dir} from step 0"
         ) from exc
     return step, wall

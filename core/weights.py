@@ -38,6 +38,8 @@ def read_config(folder: str | os.PathLike) -> dict:
         raise WeightsError(f"{path}: not found (is {folder} a model or run folder?)") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise WeightsError(f"{path}: not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
     if not isinstance(data, dict):
         raise WeightsError(f"{path}: expected a JSON object at the top level")
     version = data.get("format_version")
@@ -123,7 +125,10 @@ def load_state_strict(model: nn.Module, state: dict[str, torch.Tensor], source: 
         elif got.is_floating_point() and not torch.isfinite(got).all():
             problems.append(f"{key}: holds NaN or Inf")
     if problems:
-        raise WeightsError(f"{source}: weights do not match the config: " + "; ".join(problems))
+        more = f"; ... ({len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise WeightsError(
+            f"{source}: weights do not match the config: " + "; ".join(problems[:5]) + more
+        )
     with torch.no_grad():
         for key, value in state.items():
             own[key].copy_(value.to(own[key].dtype))
