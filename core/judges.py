@@ -367,10 +367,17 @@ class Judge:
     """A frozen classifier: ``predict_proba`` (B, K), ``features`` (B, F), ``name`` (identity)."""
 
     def __init__(
-        self, net: nn.Module, name: str, dataset: str, device: str | torch.device = "cpu"
+        self,
+        net: nn.Module,
+        name: str,
+        dataset: str,
+        device: str | torch.device = "cpu",
+        sha256: str | None = None,
     ) -> None:
         self.net = net.to(device).eval()
         self.name = name
+        self.sha256 = sha256
+        self.cache: dict = {}  # per-judge derived data (evaluate's reference features)
         self.dataset = dataset
         self.device = torch.device(device)
         self.batch_size = 500
@@ -468,7 +475,7 @@ def load_judge(
     net = JudgeNet(arch)
     load_state_strict(net, read_safetensors(weights), str(weights))
     name = f"judge-{config['dataset']}-cnn{'-'.join(map(str, arch.widths))}@{sha[:12]}"
-    return Judge(net, name, config["dataset"], device)
+    return Judge(net, name, config["dataset"], device, sha256=sha)
 
 
 # --- optional: ImageNet Inception-v3 through torchvision -------------------------------------
@@ -529,4 +536,6 @@ def inception_judge(device: str | torch.device = "cpu") -> Judge:
     except (RuntimeError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: cannot load Inception-v3 weights ({exc})") from exc
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Judge(_InceptionWrapper(net), f"inception-v3-imagenet@{sha[:12]}", "imagenet", device)
+    return Judge(
+        _InceptionWrapper(net), f"inception-v3-imagenet@{sha[:12]}", "imagenet", device, sha
+    )

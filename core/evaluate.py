@@ -1,0 +1,577 @@
+"""``python -m core evaluate | report | train-judge``: scoring models with a data set's judge.
+
+``evaluate FOLDER`` draws N samples (default 10,000; seeds 0..N-1, seed i conditioned on class
+i mod K), scores them with the data set's judge (core/judges.py) and writes ``metrics.json`` into
+the folder, atomically, and appends the same object as one line to ``metrics.jsonl`` (the run's
+history). ``evaluate --real DATASET`` scores the official test split the same way (the reference
+row) into ``pretrained/judges/<dataset>/metrics.json``.
+
+metrics.json (format_version 1)::
+
+    {"format_version": 1, "kind": "model" | "real",
+     "source": "runs/tgan-mnist-n500-s0", "dataset": "mnist",
+     "model": "tgan" (preset, or "tgan[prior=gmm]" when the config differs from the preset),
+     "preset": "tgan", "regime": "500" | "full", "train_seed": 0, "steps": 5000,
+     "train_wall_time_s": 812.3 | null,
+     "judge": "judge-mnist-cnn16-32-64@<sha256 prefix>", "judge_sha256": "<full>",
+     "n_samples": 10000, "sample_seeds": "0-9999",
+     "metrics": {
+       "is10k":          {"mean", "std", "splits": 10},          # Salimans, 10 splits in order
+       "mis10k":         {"mean", "std", "per_class", "counts"}, # DeLiGAN, by predicted class
+       "fidelity10k":    {"mean", "std", "per_class", "counts"} | null (unconditional model),
+       "fd10k":          float,     # judge features, vs N seeded training images
+       "precision10k":   float, "recall10k": float,              # k = 3, same reference
+       "memorisation10k": {"sample_nn_median", "heldout_nn_median", "ratio",
+                           "near_copy_share", "near_copy_threshold"}},
+     "reference": {...what FD/PR/memorisation were measured against...},
+     "evaluated_at": "2026-...Z", "wall_time_s": 41.2, "hardware": {...}}
+
+The protocol is in every metric name (``is10k`` = 10,000 samples); scores are comparable only
+under the same judge, so the judge's identity is in the file and in the report's grouping.
+``report`` (``build_report``) reads every metrics.json under the roots into one table, and
+core/claims.py marks the paper's claims (paper.md §6) against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from core import metrics as M
+from core.atomic import append_line, atomic_write_json
+from core.data import SPLIT_SIZES, dataset_spec, load_split, to_model_range, training_set
+from core.judges import JUDGES_ROOT, Judge, hardware_info, load_judge
+from core.weights import load_pretrained, read_config
+
+METRICS_NAME = "metrics.json"
+METRICS_LOG = "metrics.jsonl"
+METRICS_FORMAT = 1
+DEFAULT_N = 10_000
+REFERENCE_SEED = 0  # the seeded subset of training images FD / precision / recall compare to
+PR_K = 3
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def protocol(n: int) -> str:
+    """The N part of a metric name: 10000 -> '10k', 500 -> '500'."""
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def regime_of(n_train: int | None, dataset: str) -> str:
+    """'full' for the whole training split (n_train 0 / None / >= its size), else '500' etc."""
+    full = SPLIT_SIZES.get(dataset, (None,))[0]
+    if not n_train or (full is not None and n_train >= full):
+        return "full"
+    return str(int(n_train))
+
+
+def model_label(model_block: dict) -> str:
+    """The preset name, plus the keys where the config differs from the preset's defaults."""
+    from core.models import ConfigError, model_config
+
+    preset, dataset = model_block.get("preset", "?"), model_block.get("dataset", "?")
+    try:
+        default = model_config(preset, dataset).to_dict()
+    except (ConfigError, ValueError, KeyError):
+        return str(preset)
+    diffs = [f"{k}={model_block[k]}" for k in sorted(model_block)
+             if k in default and model_block[k] != default[k]
+             and not (isinstance(default[k], list | tuple) and list(default[k]) ==
+                      list(model_block[k]))]  # fmt: skip
+    return f"{preset}[{','.join(diffs)}]" if diffs else str(preset)
+
+
+def _flat(images: Tensor) -> np.ndarray:
+    return images.reshape(len(images), -1).float().numpy()
+
+
+def reference_features(judge: Judge, dataset: str, n: int) -> tuple[np.ndarray, str]:
+    """Judge features (n, F) of n seeded training images (all if n >= the split), and what
+    they are; cached on the judge, so a process scoring many models computes them once."""
+    key = ("reference", dataset, n)
+    if key not in judge.cache:
+        images, _ = load_split(dataset, "train")
+        gen = torch.Generator().manual_seed(REFERENCE_SEED)
+        idx = torch.randperm(len(images), generator=gen)[:n].sort().values
+        _, feats = judge.logits_and_features(to_model_range(images[idx]))
+        what = f"{len(idx)} training images (seeded subset, seed {REFERENCE_SEED})"
+        judge.cache[key] = (feats.double().numpy(), what)
+    return judge.cache[key]
+
+
+def score(
+    judge: Judge,
+    probs: Tensor,
+    features: Tensor,
+    labels: Tensor | None,
+    pixels: np.ndarray,
+    heldout_pixels: np.ndarray,
+    train_pixels: np.ndarray,
+    dataset: str,
+) -> tuple[dict, dict]:
+    """All metrics of one sample set, named with their protocol; returns (metrics, reference).
+
+    probs (N, K), features (N, F) from ``judge``; labels (N,) the conditioned classes or None;
+    pixels (N, D), heldout_pixels (M, D), train_pixels (T, D) flattened images in [-1, 1].
+    """
+    n = len(probs)
+    tag = protocol(n)
+    ref_features, ref_what = reference_features(judge, dataset, n)
+    precision, recall = M.precision_recall(ref_features, features.double().numpy(), k=PR_K)
+    splits = 10 if n >= 10 else 1
+    out = {
+        f"is{tag}": {**M.inception_score(probs, splits).to_dict(), "splits": splits},
+        f"mis{tag}": M.modified_inception_score(probs).to_dict(),
+        f"fidelity{tag}": None if labels is None else M.class_fidelity(probs, labels).to_dict(),
+        f"fd{tag}": M.frechet_distance(ref_features, features.double().numpy()),
+        f"precision{tag}": precision,
+        f"recall{tag}": recall,
+        f"memorisation{tag}": M.memorisation(pixels, heldout_pixels, train_pixels),
+    }
+    reference = {
+        "fd_precision_recall": f"{ref_what}, judge features, k={PR_K}",
+        "memorisation": f"RMS pixel distance to the nearest of {len(train_pixels)} training "
+        f"images, vs {len(heldout_pixels)} held-out test images",
+    }
+    return out, reference
+
+
+def _judge_probs_features(judge: Judge, images: Tensor) -> tuple[Tensor, Tensor]:
+    logits, feats = judge.logits_and_features(images)
+    return torch.softmax(logits.double(), dim=1), feats
+
+
+def _heldout(dataset: str, n: int) -> np.ndarray:
+    images, _ = load_split(dataset, "test")
+    return _flat(to_model_range(images[:n]))
+
+
+def evaluate_model(
+    folder: str | os.PathLike,
+    n: int = DEFAULT_N,
+    device: str = "cpu",
+    judge: Judge | None = None,
+    batch_size: int = 1000,
+    write: bool = True,
+) -> dict:
+    """Score a run or pretrained folder with N samples; writes metrics.json (+ .jsonl line)."""
+    from core.sampling import default_labels, sample
+
+    started = time.perf_counter()
+    folder = Path(folder)
+    config = read_config(folder)
+    model = load_pretrained(folder, device=device)
+    mcfg = model.config
+    dataset = mcfg.dataset
+    judge = judge or load_judge(dataset, device)
+    labels = torch.tensor(default_labels(n, mcfg.n_classes))
+    probs, feats, pixels = [], [], []
+    for start in range(0, n, batch_size):
+        seeds = list(range(start, min(n, start + batch_size)))
+        images = sample(model, seeds, labels[start : start + len(seeds)].tolist()).images
+        p, f = _judge_probs_features(judge, images)
+        probs.append(p)
+        feats.append(f)
+        pixels.append(_flat(images))
+    train_cfg = config.get("train", {})
+    n_train = train_cfg.get("n_train")
+    train_images, _ = training_set(dataset, n_train or None, int(train_cfg.get("seed", 0)))
+    values, reference = score(
+        judge, torch.cat(probs), torch.cat(feats), labels if mcfg.conditional else None,
+        np.concatenate(pixels), _heldout(dataset, n), _flat(to_model_range(train_images)), dataset,
+    )  # fmt: skip
+    summary = _read_json(folder / "summary.json")
+    result = {
+        "format_version": METRICS_FORMAT,
+        "kind": "model",
+        "source": _display_path(folder),
+        "dataset": dataset,
+        "model": model_label(mcfg.to_dict()),
+        "preset": mcfg.preset,
+        "model_config": mcfg.to_dict(),
+        "regime": regime_of(n_train, dataset),
+        "train_seed": train_cfg.get("seed"),
+        "steps": train_cfg.get("steps"),
+        "train_wall_time_s": (summary or {}).get("wall_time_s"),
+        **_common(judge, n, values, reference, started),
+    }
+    if write:
+        write_metrics(folder, result)
+    return result
+
+
+def evaluate_real(
+    dataset: str,
+    n: int | None = None,
+    device: str = "cpu",
+    judge: Judge | None = None,
+    out: str | os.PathLike | None = None,
+    write: bool = True,
+) -> dict:
+    """Score the official test split (first n images, default all) as if it were a model.
+
+    Fidelity is then the judge's per-class accuracy; memorisation measures test images against
+    the full training split (the held-out reference itself: ratio 1 by construction).
+    """
+    started = time.perf_counter()
+    dataset_spec(dataset)
+    judge = judge or load_judge(dataset, device)
+    images_u8, labels = load_split(dataset, "test")
+    n = len(labels) if n is None else min(n, len(labels))
+    images = to_model_range(images_u8[:n])
+    probs, feats = _judge_probs_features(judge, images)
+    train_images, _ = load_split(dataset, "train")
+    pixels = _flat(images)
+    values, reference = score(judge, probs, feats, labels[:n], pixels, pixels,
+                              _flat(to_model_range(train_images)), dataset)  # fmt: skip
+    result = {
+        "format_version": METRICS_FORMAT,
+        "kind": "real",
+        "source": f"{dataset} official test split",
+        "dataset": dataset,
+        "model": "real data (test split)",
+        "preset": "real",
+        "regime": "-",
+        "train_seed": None,
+        "steps": None,
+        "train_wall_time_s": None,
+        **_common(judge, n, values, reference, started),
+    }
+    if write:
+        write_metrics(Path(out) if out else JUDGES_ROOT / dataset, result)
+    return result
+
+
+def _common(judge: Judge, n: int, values: dict, reference: dict, started: float) -> dict:
+    return {
+        "judge": judge.name,
+        "judge_sha256": judge.sha256,
+        "n_samples": n,
+        "sample_seeds": f"0-{n - 1}",
+        "metrics": values,
+        "reference": reference,
+        "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "wall_time_s": round(time.perf_counter() - started, 2),
+        "hardware": hardware_info(),
+    }
+
+
+def write_metrics(folder: Path, result: dict) -> Path:
+    """metrics.json (atomic) and one line appended to metrics.jsonl, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / METRICS_NAME, result)
+    append_line(folder / METRICS_LOG, json.dumps(result, sort_keys=True, allow_nan=False))
+    return folder / METRICS_NAME
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _display_path(folder: Path) -> str:
+    try:
+        return str(folder.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(folder)
+
+
+def one_line(result: dict) -> str:
+    """A short human summary of a metrics.json object."""
+    tag = protocol(result["n_samples"])
+    m = result["metrics"]
+    fid = m.get(f"fidelity{tag}")
+    parts = [
+        f"{result['model']} / {result['dataset']} / {result['regime']}:",
+        f"is{tag} {m[f'is{tag}']['mean']:.3f} ± {m[f'is{tag}']['std']:.3f}",
+        f"mis{tag} {m[f'mis{tag}']['mean']:.3f} ± {m[f'mis{tag}']['std']:.3f}",
+        f"fidelity{tag} {fid['mean']:.3f}" if fid else f"fidelity{tag} n/a",
+        f"fd{tag} {m[f'fd{tag}']:.3f}",
+        f"precision{tag} {m[f'precision{tag}']:.3f}",
+        f"recall{tag} {m[f'recall{tag}']:.3f}",
+        f"memorisation{tag} ratio {m[f'memorisation{tag}']['ratio']:.3f}",
+        f"({result['wall_time_s']:.1f}s, {result['judge']})",
+    ]
+    return "  ".join(parts)
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if (args.folder is None) == (args.real is None):
+        raise ValueError("give a run / pretrained folder, or --real DATASET (not both)")
+    if args.n < 20:
+        raise ValueError(f"--n {args.n}: use at least 20 samples (10 splits of 2)")
+    judge = None
+    if args.judge == "inception":
+        from core.judges import inception_judge
+
+        judge = inception_judge(args.device)
+    elif args.judge != "own":
+        raise ValueError(f"--judge {args.judge!r}: choose own (the data set's judge) or inception")
+    if args.real is not None:
+        result = evaluate_real(args.real, None if args.n == DEFAULT_N else args.n, args.device,
+                               judge)  # fmt: skip
+    else:
+        if not Path(args.folder).is_dir():
+            raise ValueError(f"{args.folder}: not a folder (give a run or pretrained/<entry>)")
+        result = evaluate_model(args.folder, args.n, args.device, judge)
+    print(one_line(result))
+    return 0
+
+
+def cmd_train_judge(args: argparse.Namespace) -> int:
+    from core.judges import JUDGE_DATASETS, default_recipe, fit_judge, judge_dir, save_judge
+
+    if args.dataset not in JUDGE_DATASETS + ("fake", "fake32"):
+        raise ValueError(f"--dataset {args.dataset!r}: choose one of {JUDGE_DATASETS}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    recipe = default_recipe(args.dataset)
+    changes = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "seed")
+               if getattr(args, k) is not None}  # fmt: skip
+    recipe = dataclasses.replace(recipe, **changes)
+    out = Path(args.out) if args.out else judge_dir(args.dataset)
+    print(f"training the {args.dataset} judge: {recipe}", flush=True)
+    net, info = fit_judge(recipe, args.data_root, log=lambda m: print(m, flush=True))
+    config = save_judge(net, recipe, info, out, args.data_root)
+    print(f"test accuracy {config['test_accuracy']:.4%} (float16 weights); wrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    roots = [Path(r) for r in (args.roots or [REPO_ROOT / "pretrained", REPO_ROOT / "runs"])]
+    md_path, csv_path, n_rows = build_report(roots, Path(args.out), Path(args.csv))
+    print(f"{n_rows} rows: wrote {md_path} and {csv_path}")
+    return 0
+
+
+def add_cli(sub) -> None:
+    """Add ``evaluate``, ``report`` and ``train-judge`` to the CLI's subparsers."""
+    ev = sub.add_parser("evaluate", help="score a run / pretrained folder (or real data)")
+    ev.add_argument("folder", nargs="?", default=None, help="a run or pretrained/<entry> folder")
+    ev.add_argument("--real", default=None, help="score DATASET's test split (reference row)")
+    ev.add_argument("--n", type=int, default=DEFAULT_N, help="samples (default 10000)")
+    ev.add_argument("--judge", default="own", help="own (default) | inception (local weights)")
+    ev.add_argument("--device", default="cpu", help="cpu | cuda")
+    ev.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ev.set_defaults(handler=cmd_evaluate)
+
+    rp = sub.add_parser("report", help="one table of every evaluated model, and the claims")
+    rp.add_argument("roots", nargs="*", help="folders to scan (default: pretrained/ and runs/)")
+    rp.add_argument("--out", default=str(REPO_ROOT / "pretrained" / "RESULTS.md"))
+    rp.add_argument("--csv", default=str(REPO_ROOT / "pretrained" / "results.csv"))
+    rp.set_defaults(handler=cmd_report)
+
+    tj = sub.add_parser("train-judge", help="train a data set's judge into pretrained/judges/")
+    tj.add_argument("--dataset", required=True, help="mnist | fashion | cifar10")
+    tj.add_argument("--epochs", type=int, default=None, help="default: the shipped recipe's")
+    tj.add_argument("--batch-size", type=int, default=None, help="default 128")
+    tj.add_argument("--lr", type=float, default=None, help="peak one-cycle learning rate")
+    tj.add_argument("--seed", type=int, default=None, help="default 0")
+    tj.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    tj.add_argument("--out", default=None, help="default pretrained/judges/<dataset>")
+    tj.add_argument("--data-root", default=None, help="data folder (else $TGAN_DATA, else ./data)")
+    tj.set_defaults(handler=cmd_train_judge)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+METRIC_BASES = ("is", "mis", "fidelity", "fd", "precision", "recall", "memorisation")
+DATASET_ORDER = ("mnist", "fashion", "cifar10")
+MODEL_ORDER = ("real", "gan", "dcgan", "acgan", "deligan", "tgan", "pixelcnn")
+
+
+@dataclasses.dataclass
+class ReportRow:
+    """One (model, data set, regime, judge, N) group; ``values[base] = (mean, err)``.
+
+    err is the std over training seeds (ddof 1) when seeds >= 2, else the run's own spread
+    (over IS splits, over classes for m-IS / fidelity), else None.
+    """
+
+    kind: str
+    model: str
+    preset: str
+    dataset: str
+    regime: str
+    n_samples: int
+    judge: str
+    seeds: list
+    values: dict
+    train_wall_time_s: float | None
+    steps: int | None
+    sources: list
+
+    @property
+    def error_bars(self) -> str:
+        return "seeds" if len(self.seeds) >= 2 else "within-run"
+
+
+def find_metrics(roots: list[Path]) -> list[dict]:
+    """Every readable metrics.json (format 1) under the roots, with its folder as '_folder'."""
+    found = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob(METRICS_NAME)):
+            data = _read_json(path)
+            if data and data.get("format_version") == METRICS_FORMAT and "metrics" in data:
+                found.append({**data, "_folder": str(path.parent)})
+    return found
+
+
+def _run_value(result: dict, base: str) -> tuple[float | None, float | None]:
+    item = result["metrics"].get(f"{base}{protocol(result['n_samples'])}")
+    if item is None:
+        return None, None
+    if base == "memorisation":
+        return item["ratio"], None
+    if isinstance(item, dict):
+        return item["mean"], item["std"]
+    return float(item), None
+
+
+def group_rows(results: list[dict]) -> list[ReportRow]:
+    """Group results by (kind, model, data set, regime, judge, N); mean and error over seeds.
+
+    A training seed scored twice (a run and its shipped copy) counts once: the latest result.
+    """
+    latest: dict[tuple, dict] = {}
+    for r in results:
+        key = (r["kind"], r["model"], r["dataset"], r["regime"], r["judge"], r["n_samples"],
+               r.get("train_seed"), r.get("steps"))  # fmt: skip
+        if key not in latest or r["evaluated_at"] >= latest[key]["evaluated_at"]:
+            latest[key] = r
+    groups: dict[tuple, list[dict]] = {}
+    for key, r in latest.items():
+        groups.setdefault(key[:6], []).append(r)
+    rows = []
+    for (kind, model, dataset, regime, judge, n), members in groups.items():
+        members.sort(key=lambda r: (r.get("train_seed") is None, r.get("train_seed")))
+        values = {}
+        for base in METRIC_BASES:
+            pairs = [_run_value(r, base) for r in members]
+            means = [m for m, _ in pairs if m is not None]
+            if not means:
+                values[base] = (None, None)
+            elif len(means) >= 2:
+                values[base] = (float(np.mean(means)), float(np.std(means, ddof=1)))
+            else:
+                values[base] = (means[0], pairs[0][1])
+        times = [r["train_wall_time_s"] for r in members if r.get("train_wall_time_s")]
+        rows.append(ReportRow(
+            kind, model, members[0].get("preset", model), dataset, regime, n, judge,
+            [r.get("train_seed") for r in members], values,
+            float(np.mean(times)) if times else None, members[0].get("steps"),
+            [r.get("source") or r["_folder"] for r in members],
+        ))  # fmt: skip
+    return sorted(rows, key=_row_order)
+
+
+def _row_order(row: ReportRow) -> tuple:
+    d = DATASET_ORDER.index(row.dataset) if row.dataset in DATASET_ORDER else 99
+    m = MODEL_ORDER.index(row.preset) if row.preset in MODEL_ORDER else 98
+    m = -1 if row.kind == "real" else m
+    return (d, row.dataset, m, row.model, row.regime != "500", row.regime, row.judge)
+
+
+def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:
+    if mean is None:
+        return "n/a"
+    return f"{mean:.{digits}f}" if err is None else f"{mean:.{digits}f} ± {err:.{digits}f}"
+
+
+TABLE_COLUMNS = ("data set", "model", "regime", "N", "seeds", "IS", "m-IS", "fidelity",
+                 "FD ↓", "precision", "recall", "memo. ratio", "train time", "judge")  # fmt: skip
+
+
+def markdown_table(rows: list[ReportRow]) -> str:
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+    for row in rows:
+        v = row.values
+        seeds = "-" if row.kind == "real" else f"{len(row.seeds)}"
+        wall = f"{row.train_wall_time_s / 60:.1f} min" if row.train_wall_time_s else "-"
+        name = f"**{row.model}**" if row.kind == "real" else row.model
+        cells = [row.dataset, name, row.regime, str(row.n_samples), seeds,
+                 _cell(*v["is"]), _cell(*v["mis"]), _cell(*v["fidelity"]), _cell(*v["fd"], 2),
+                 _cell(*v["precision"]), _cell(*v["recall"]), _cell(*v["memorisation"]),
+                 wall, f"`{row.judge}`"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def csv_text(rows: list[ReportRow]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    header = ["dataset", "model", "regime", "n_samples", "n_seeds", "error_bars"]
+    header += [f"{b}_{s}" for b in METRIC_BASES for s in ("mean", "err")]
+    header += ["train_wall_time_s", "steps", "judge", "sources"]
+    writer.writerow(header)
+    for row in rows:
+        out = [row.dataset, row.model, row.regime, row.n_samples,
+               0 if row.kind == "real" else len(row.seeds), row.error_bars]  # fmt: skip
+        for base in METRIC_BASES:
+            mean, err = row.values[base]
+            out += ["" if mean is None else f"{mean:.6g}", "" if err is None else f"{err:.6g}"]
+        out += [row.train_wall_time_s or "", row.steps or "", row.judge, ";".join(row.sources)]
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path, Path, int]:
+    """Scan the roots, write the Markdown report (table + claims) and the CSV; returns
+    (md_path, csv_path, number of rows)."""
+    from core.atomic import atomic_write_text
+    from core.claims import claims_markdown, evaluate_claims
+
+    rows = group_rows(find_metrics(roots))
+    claims = evaluate_claims(rows)
+    shown_roots = ", ".join(_display_path(r) for r in roots)
+    text = "\n".join([
+        "# Results",
+        "",
+        f"Made by `python -m core report` from every `metrics.json` under {shown_roots} "
+        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). Each metrics.json is written "
+        "by `python -m core evaluate` (see core/evaluate.py for its schema).",
+        "",
+        "How to read it: IS (10 splits) and m-IS (DeLiGAN's, by predicted class) come from the "
+        "data set's own judge (pretrained/judges/), so numbers compare only within one judge. "
+        "Fidelity is the share of samples the judge puts in the class they were conditioned on "
+        "(n/a: unconditional model; real data: the judge's accuracy). FD (lower is better), "
+        "precision and recall (k = 3) compare judge features with N seeded training images. "
+        "Memo. ratio: median distance of samples to their nearest training image over the same "
+        "for held-out real images (< 1: closer to the training set than new real data). "
+        "± is the std over training seeds when seeds >= 2; with one seed it is the run's own "
+        "spread (over IS splits, over classes for m-IS and fidelity), and FD / precision / "
+        "recall have none.",
+        "",
+        markdown_table(rows) if rows else "_No metrics.json found: run `python -m core "
+        "evaluate` first._",
+        "",
+        "## The paper's claims (paper.md §6)",
+        "",
+        claims_markdown(claims),
+        "",
+    ])  # fmt: skip
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(md_path, text)
+    atomic_write_text(csv_path, csv_text(rows))
+    return md_path, csv_path, len(rows)
