@@ -348,8 +348,21 @@ def check_run_dir_confined(run_dir: Path) -> None:
             raise TrainingError(f"{exc}; remove that link or choose another --run-dir") from None
 
 
+def checkpoint_step(run_dir: Path) -> int | None:
+    """The step of the checkpoint on disk (None if there is none or it is unreadable)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(run_dir / CHECKPOINT_NAME), framework="pt") as fh:
+            return int((fh.metadata() or {})["step"])
+    except Exception:  # any unreadable checkpoint: the caller falls back to what it knows
+        return None
+
+
 def write_error(run_dir: Path, exc: OSError, last_saved: int) -> TrainingError:
     """The one-line error for a failed write (disk full, read-only folder) during training."""
+    on_disk = checkpoint_step(run_dir)
+    last_saved = last_saved if on_disk is None else on_disk
     return TrainingError(
         f"cannot write to {run_dir} ({exc.strerror or exc}: {exc.filename or run_dir}); "
         f"the last checkpoint (step {last_saved}) is intact. Free disk space or make the folder "

@@ -77,6 +77,27 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: not a valid safetensors file ({exc})") from exc
 
 
+def load_torch_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A legacy ``torch.save`` state dict (e.g. torchvision's .pth), loaded with
+    ``weights_only=True``: tensors and plain containers only, never code from the file."""
+    import pickle
+
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise WeightsError(f"{path}: not found") from exc
+    except (pickle.UnpicklingError, RuntimeError, OSError, ValueError, EOFError) as exc:
+        # torch's own message suggests weights_only=False: never pass that advice on
+        raise WeightsError(
+            f"{path}: refused: not a plain tensor file ({type(exc).__name__}; loading it would "
+            "run code from the file); use a trusted copy of the weights"
+        ) from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path}: expected a dict of tensors (a state dict)")
+    return state
+
+
 def save_pretrained(
     model: nn.Module,
     folder: str | os.PathLike,
