@@ -110,6 +110,8 @@ else:
 
     @st.fragment(run_every=2.0 if running else None)
     def live_view(run_dir: Path) -> None:
+        if running and not training_jobs.is_running(job):
+            st.rerun(scope="app")  # the run just ended: redraw the page, stop polling
         rows = (
             [r for r in read_jsonl(run_dir / "stats.jsonl") if "step" in r]
             if (run_dir / "stats.jsonl").exists()
@@ -144,6 +146,8 @@ else:
                 )
         with right:
             grids = sorted((run_dir / "samples").glob("step_*.png"))
+            if not grids and (run_dir / "samples.png").is_file():
+                grids = [run_dir / "samples.png"]  # a shipped model keeps its final grid only
             if grids:
                 st.image(str(grids[-1]), caption=f"{grids[-1].stem}", width="stretch")
             else:
