@@ -6,7 +6,8 @@ An entry is ``<model>-<dataset>-<regime>[-<tag>]`` with regime the training-set 
 ``runs/zoo/<entry>-s<seed>/``. All GANs of one data set train for the same number of steps.
 
     python -m core.reproduce train tgan-mnist-500 --seeds 0,1,2
-    python -m core.reproduce ship tgan-mnist-500 --seed 0
+    python -m core.reproduce ship tgan-mnist-500 --seeds 0
+    python -m core.reproduce batch all --seeds 0,1,2 --jobs 8 --device cuda   # the GPU script
 """
 
 from __future__ import annotations
@@ -137,11 +138,85 @@ def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
     return dest
 
 
+def _run_pool(commands: list[tuple[str, list[str], Path]], jobs: int) -> list[str]:
+    """Run (label, argv, log) commands, ``jobs`` at a time; returns the labels that failed."""
+    import subprocess
+    import sys
+    import time
+
+    pending, running, failed = list(commands), [], []
+    started = time.perf_counter()
+    while pending or running:
+        while pending and len(running) < jobs:
+            label, argv, log = pending.pop(0)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(log, "a")  # noqa: SIM115 (closed when the process ends)
+            proc = subprocess.Popen([sys.executable, "-m", "core", *argv], cwd=REPO,
+                                    stdout=fh, stderr=subprocess.STDOUT)  # fmt: skip
+            running.append((label, proc, fh))
+        time.sleep(1.0)
+        for item in list(running):
+            label, proc, fh = item
+            if proc.poll() is not None:
+                fh.close()
+                running.remove(item)
+                status = "ok" if proc.returncode == 0 else f"FAILED ({proc.returncode})"
+                if proc.returncode:
+                    failed.append(label)
+                print(f"[{time.perf_counter() - started:7.0f}s] {label}: {status}", flush=True)
+    return failed
+
+
+def batch(names: list[str], seeds: list[int], jobs: int, device: str, n_eval: int) -> None:
+    """Train every entry x seed (``jobs`` processes at once), score each run, ship the first
+    seed of each entry with every seed's metrics, then write the report. Re-runnable: finished
+    runs are skipped, killed ones resumed."""
+    import shutil
+
+    logs = RUNS_ROOT / "logs"
+    train_jobs = []
+    for name in names:
+        for seed in seeds:
+            e, run = entry(name), entry(name).run_dir(seed)
+            if (run / "summary.json").exists():
+                continue
+            argv = e.train_argv(seed, device) + (["--resume"] if (run / "config.json").exists()
+                                                 else [])  # fmt: skip
+            train_jobs.append((f"train {e.name} s{seed}", argv, logs / f"{run.name}.train.log"))
+    failed = _run_pool(train_jobs, jobs)
+    eval_jobs = []
+    for name in names:
+        for seed in seeds:
+            run = entry(name).run_dir(seed)
+            if (run / "summary.json").exists() and not (run / "metrics.json").exists():
+                argv = ["evaluate", str(run), "--n", str(n_eval), "--device", device]
+                eval_jobs.append((f"evaluate {run.name}", argv, logs / f"{run.name}.eval.log"))
+    failed += _run_pool(eval_jobs, jobs)
+    for name in names:
+        finished = [s for s in seeds if (entry(name).run_dir(s) / "summary.json").exists()]
+        if not finished:
+            continue
+        dest = ship(name, finished[0])
+        for seed in finished:
+            metrics = entry(name).run_dir(seed) / "metrics.json"
+            if metrics.exists():
+                target = dest / "seeds" / f"s{seed}"
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(metrics, target / "metrics.json")
+    from core.__main__ import main as cli
+
+    cli(["report", str(ZOO_ROOT)])
+    if failed:
+        raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(description="train or ship zoo entries")
-    parser.add_argument("action", choices=["train", "ship"])
+    parser = argparse.ArgumentParser(description="train, ship or batch-run zoo entries")
+    parser.add_argument("action", choices=["train", "ship", "batch"])
+    parser.add_argument("--jobs", type=int, default=1, help="parallel processes (batch)")
+    parser.add_argument("--n-eval", type=int, default=10000, help="samples scored per run")
     parser.add_argument("entries", nargs="+", help=f"entry names, or 'all': {sorted(ENTRIES)}")
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--device", default="auto")
@@ -150,6 +225,8 @@ if __name__ == "__main__":
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.action == "train":
         train_entries(names, seeds, args.device)
+    elif args.action == "batch":
+        batch(names, seeds, args.jobs, args.device, args.n_eval)
     else:
         for name in names:
             print(ship(name, seeds[0]))
