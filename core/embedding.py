@@ -77,11 +77,15 @@ def embed_2d(x: np.ndarray, method: str, seed: int = 0, perplexity: float = 30.0
     if method == "pca":
         return PCA(n_components=2, random_state=seed).fit_transform(x)
     if method == "tsne":
+        from threadpoolctl import threadpool_limits
+
         perp = float(min(perplexity, (x.shape[0] - 1) / 3.0))
         tsne = TSNE(
             n_components=2, perplexity=perp, init="pca", random_state=seed, learning_rate="auto"
         )
-        return tsne.fit_transform(x)
+        # One OpenMP thread: on a shared 2-core host, t-SNE's spinning threads make it 4-6x slower.
+        with threadpool_limits(1, user_api="openmp"):
+            return tsne.fit_transform(x)
     raise ValueError(f'embedding method must be "tsne" or "pca", got {method!r}')
 
 
