@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.zoo import NOT_MODELS
+
 SPREAD_SUFFIXES = ("_std", "_err", "_sd", "_ci")
 NAME_COLUMNS = ("model", "entry", "name", "run")
 _CLAIM = re.compile(
@@ -45,6 +47,8 @@ def _flatten(prefix: str, value: object, out: dict) -> None:
 def _from_metrics_json(root: Path) -> pd.DataFrame | None:
     rows = []
     for path in sorted(root.glob("*/metrics.json")):
+        if path.parent.name in NOT_MODELS:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
