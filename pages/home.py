@@ -55,6 +55,7 @@ if entry is not None:
         grid,
         caption=f"{entry.preset} on {entry.dataset}, seeds {seeds[0]}-{seeds[-1]}",
         width="stretch",
+        output_format="PNG",
     )
     right.markdown(
         "**What to look at.** Do the digits (or garments, or objects) look like the class they "

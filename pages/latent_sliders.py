@@ -116,6 +116,7 @@ if entry is not None:
         st.image(
             single,
             width=220,
+            output_format="PNG",
             caption=f"component {base.component}, |d| = {np.linalg.norm(d):.2f}, r = {radius:g}",
         )
         show_nb = st.toggle("Show 8 neighbours", key=key("neighbours"))
@@ -128,6 +129,7 @@ if entry is not None:
                     str(entry.folder), seed, int(label), df, comp_arg, rows, float(radius), 3
                 ),
                 width=220,
+                output_format="PNG",
                 caption="centre: your latent; around it: d + 0.5 e, 8 random e",
             )
     with right:
@@ -139,6 +141,6 @@ if entry is not None:
         seeds = tuple(range(seed, seed + 64))
         labels = (int(label),) * 64 if entry.conditional else None
         grid = cache.sample_grid(str(entry.folder), seeds, labels, df, float(radius), comp_arg, 8)
-        st.image(grid, width="stretch")
+        st.image(grid, width="stretch", output_format="PNG")
 
 state.write_url(PAGE, PARAMS)

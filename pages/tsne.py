@@ -156,6 +156,7 @@ if entry is not None:
         st.image(
             img,
             width=140,
+            output_format="PNG",
             caption=f"point {point}: {names[prior]}, seed {seed}, class {label}, "
             f"component {int(emb.component[point])}",
         )
