@@ -18,6 +18,11 @@ import streamlit as st  # noqa: E402
 from explorer.sitemap import PAGES  # noqa: E402
 
 st.set_page_config(page_title="t-GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
+# 28-px digits scaled up by the browser should stay crisp pixels, not blur.
+st.markdown(
+    "<style>[data-testid='stImage'] img {image-rendering: pixelated;}</style>",
+    unsafe_allow_html=True,
+)
 navigation = st.navigation(
     [
         st.Page(
