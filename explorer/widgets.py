@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from core.data import DATASETS
+from core.weights import WeightsError
 from core.zoo import ZooEntry, zoo_root
 from explorer import cache, state
 
@@ -70,6 +71,14 @@ def pick_model(page: str, entries: Sequence[ZooEntry], url_values: dict) -> ZooE
     names = [e.name for e in entries if e.dataset == dataset]
     state.ensure_choice(page, "model", names)
     name = st.sidebar.selectbox("Model", names, key=mkey)
+    try:
+        cache.model(by_name[name])  # loads once per process; a broken folder is reported here
+    except (WeightsError, OSError, ValueError) as exc:
+        st.info(
+            f"`{name}` cannot be loaded, so this page has nothing to show for it: {exc}",
+            icon=":material/info:",
+        )
+        return None
     return by_name[name]
 
 

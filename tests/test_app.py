@@ -213,3 +213,17 @@ def test_every_page_degrades_to_info_with_an_empty_zoo(tmp_path, monkeypatch):
         assert [t.value for t in at.title] == [page.title]
         if page.file not in ("heavy_tails.py",):
             assert at.info, page.file
+
+
+def test_a_broken_model_folder_is_an_info_not_a_crash(env, tmp_path, monkeypatch):
+    import shutil
+
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    weights = zoo / "tgan-fake-rand" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    for page in ("home.py", "latent_sliders.py", "interpolation.py", "tsne.py"):
+        at = open_page(app(), page, {"model": "tgan-fake-rand"})
+        assert not at.exception, (page, at.exception)
+        assert any("cannot be loaded" in i.value for i in at.info), page
