@@ -227,3 +227,19 @@ def test_a_broken_model_folder_is_an_info_not_a_crash(env, tmp_path, monkeypatch
         at = open_page(app(), page, {"model": "tgan-fake-rand"})
         assert not at.exception, (page, at.exception)
         assert any("cannot be loaded" in i.value for i in at.info), page
+
+
+def test_interpolation_uses_the_shipped_mnist_judge(env, tmp_path, monkeypatch):
+    from core.judges import judge_available
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+
+    if not judge_available("mnist"):
+        pytest.skip("the MNIST judge is not shipped in pretrained/judges/mnist")
+    save_pretrained(build_model(model_config("tgan", "mnist")), tmp_path / "z" / "tgan-mnist-rand")
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path / "z"))
+    at = open_page(app(), "interpolation.py", {"a": "0", "b": "9", "frames": "4"})
+    assert not at.exception
+    assert not any("No judge" in i.value for i in at.info)
+    spec = chart_specs(at)[0]
+    assert "p(class | x_t)" in spec
