@@ -12,6 +12,10 @@ A run directory tells the whole story of a run:
 
 Every write is atomic (temp file + ``os.replace``); ``stats.jsonl`` lines are single appends and
 are repaired on resume, so a kill at any moment loses at most the steps since the last checkpoint.
+A resume also deletes the temp files (``.NAME.XXXX.tmp``) a kill left and rewrites
+model.safetensors from the checkpoint. Ctrl-C (or SIGTERM) stops between two steps and saves a
+checkpoint; a failed write (full disk, read-only folder) stops with a TrainingError and leaves the
+previous checkpoint as it was. tests/test_kill_safety.py SIGKILLs real runs to check all this.
 """
 
 from __future__ import annotations
@@ -231,6 +235,7 @@ def save_checkpoint(
             for slot, value in slots.items():
                 tensors[f"{name}.{idx}.{slot}"] = torch.as_tensor(value)
     tensors["rng.noise"] = noise.get_state()
+    tensors["rng.torch"] = torch.get_rng_state()  # for any code that draws from the global RNG
     metadata = {"step": str(step), "wall_time": repr(wall), "param_groups": json.dumps(groups),
                 "format_version": str(FORMAT_VERSION)}  # fmt: skip
     atomic_write_bytes(run_dir / CHECKPOINT_NAME, state_to_bytes(tensors, metadata))
@@ -275,6 +280,8 @@ def load_checkpoint(
                     state.setdefault(int(idx), {})[slot] = value
             opt.load_state_dict({"state": state, "param_groups": groups[name]})
         noise.set_state(tensors["rng.noise"])
+        if "rng.torch" in tensors:  # absent in checkpoints written before it was saved
+            torch.set_rng_state(tensors["rng.torch"])
     except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as exc:
         raise TrainingError(
             f"{path}: the checkpoint's optimiser or RNG state is damaged ({exc}); restore it "
