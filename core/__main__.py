@@ -30,7 +30,18 @@ MODEL_OPTIONS = {
     "--alpha": ("alpha", float, "weight of the classification loss L_C"),
     "--net": ("net", str, "mlp | conv"),
     "--width": ("width", int, "base width of the networks"),
+    "--codeword-standardize": ("codeword_standardize", bool, "feed G the standardised codeword"),
+    "--d-classifies-fakes": ("d_classifies_fakes", bool, "C (in D) also learns on fakes"),
 }
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def _positive_int(text: str) -> int:
@@ -105,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive_int, help="steps between checkpoints")
     t.add_argument("--data-root", help="data folder (else $TGAN_DATA, else ./data)")
     for flag, (_, typ, text) in MODEL_OPTIONS.items():
-        t.add_argument(flag, type={int: _positive_int, float: _finite_float}.get(typ, typ),
+        parse = {int: _positive_int, float: _finite_float, bool: _bool}.get(typ, typ)
+        t.add_argument(flag, type=parse,
                        help=text)  # fmt: skip
     t.add_argument("--run-dir", help="where the run goes (default runs/<model>-<dataset>-...)")
     t.add_argument("--resume", action="store_true", help="continue the run in --run-dir")

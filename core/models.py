@@ -52,6 +52,9 @@ class ModelConfig:
     # model class (an affine map the first layer could learn), but with the paper's literal
     # "index" means (up to 9 in every dim) the raw input swamps z and saturates G's first layer.
     codeword_standardize: bool = False
+    # paper.md §3: D (through C) also minimises the fake term of L_C. False trains C on real
+    # images only (G still gets the fake term): an ablation, see pretrained/RESULTS.md.
+    d_classifies_fakes: bool = True
     alpha: float = 0.0
     extra: dict = field(default_factory=dict)  # family-specific settings (e.g. PixelCNN depth)
 
