@@ -172,16 +172,6 @@ def frechet_distance(
     return frechet_distance_from_stats(*feature_stats(features_a), *feature_stats(features_b))
 
 
-def pairwise_distances(
-    a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor, batch_size: int = 2048
-) -> torch.Tensor:
-    """Euclidean distances (N, M) between rows of a (N, F) and b (M, F), float64."""
-    ta = torch.as_tensor(np.asarray(a), dtype=torch.float64)
-    tb = torch.as_tensor(np.asarray(b), dtype=torch.float64)
-    return torch.cat([torch.cdist(ta[i : i + batch_size], tb)
-                      for i in range(0, len(ta), batch_size)])  # fmt: skip
-
-
 def _knn_radii(x: torch.Tensor, k: int, batch_size: int) -> torch.Tensor:
     """Distance from each row of x (N, F) to its k-th nearest other row (self excluded)."""
     radii = []
@@ -191,36 +181,35 @@ def _knn_radii(x: torch.Tensor, k: int, batch_size: int) -> torch.Tensor:
     return torch.cat(radii)
 
 
-def _coverage(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, batch: int):
-    """Share of queries inside at least one ball (centre, radius)."""
-    inside = []
-    for i in range(0, len(queries), batch):
-        d = torch.cdist(queries[i : i + batch], centres)
-        inside.append((d <= radii[None, :]).any(1))
-    return float(torch.cat(inside).double().mean())
-
-
 def precision_recall(
     real_features: np.ndarray | torch.Tensor,
     fake_features: np.ndarray | torch.Tensor,
     k: int = 3,
     batch_size: int = 1024,
 ) -> tuple[float, float]:
-    """Improved precision and recall (Kynkaanniemi et al. 2019), in float64.
+    """Improved precision and recall (Kynkaanniemi et al. 2019).
 
     real_features (N, F), fake_features (M, F). The real manifold is the union of balls around
     each real feature with radius its distance to the k-th nearest other real feature; precision
     is the share of fakes inside it. Recall swaps the roles. k = 3 is the paper's default.
+    Distances in float32 (as the authors' code); one pass over the fake-real distances serves
+    both precision and recall.
     """
-    real = torch.as_tensor(np.asarray(_matrix(real_features, "real_features")), dtype=torch.float64)
-    fake = torch.as_tensor(np.asarray(_matrix(fake_features, "fake_features")), dtype=torch.float64)
+    real = torch.as_tensor(np.asarray(_matrix(real_features, "real_features")), dtype=torch.float32)
+    fake = torch.as_tensor(np.asarray(_matrix(fake_features, "fake_features")), dtype=torch.float32)
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"feature sizes differ: real {real.shape[1]}, fake {fake.shape[1]}")
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"need more than k={k} rows in each set")
-    precision = _coverage(fake, real, _knn_radii(real, k, batch_size), batch_size)
-    recall = _coverage(real, fake, _knn_radii(fake, k, batch_size), batch_size)
-    return precision, recall
+    real_radii = _knn_radii(real, k, batch_size)
+    fake_radii = _knn_radii(fake, k, batch_size)
+    fake_inside = torch.zeros(len(fake), dtype=torch.bool)
+    real_inside = torch.zeros(len(real), dtype=torch.bool)
+    for i in range(0, len(fake), batch_size):
+        d = torch.cdist(fake[i : i + batch_size], real)  # (b, N)
+        fake_inside[i : i + batch_size] = (d <= real_radii[None, :]).any(1)
+        real_inside |= (d <= fake_radii[i : i + batch_size, None]).any(0)
+    return float(fake_inside.double().mean()), float(real_inside.double().mean())
 
 
 def nearest_distances(
@@ -257,7 +246,8 @@ def memorisation(
     the share of samples closer than the held-out 1st percentile (real data: 0.01).
     """
     d_samples = nearest_distances(samples, train)
-    d_heldout = nearest_distances(heldout, train)
+    # the real-data row passes its samples as the held-out set: one pass is enough
+    d_heldout = d_samples if heldout is samples else nearest_distances(heldout, train)
     threshold = float(np.quantile(d_heldout, 0.01))
     sample_median = float(np.median(d_samples))
     heldout_median = float(np.median(d_heldout))
