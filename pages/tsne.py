@@ -102,6 +102,7 @@ if entry is not None:
                 icon=":material/info:",
             )
         names = emb.prior_names()
+        prior_colours = dict(zip(names, ("#d62728", "#1f77b4"), strict=True))  # as on Heavy tails
         if colour == "prior":
             groups = [(names[g], emb.prior == g) for g in (0, 1)]
         elif colour == "class":
@@ -124,7 +125,7 @@ if entry is not None:
                     mode="markers",
                     name=name,
                     customdata=idx,
-                    marker=dict(size=5, opacity=0.75),
+                    marker=dict(size=5, opacity=0.75, color=prior_colours.get(name)),
                     hovertemplate="point %{customdata}<extra>" + name + "</extra>",
                 )
             fig.update_layout(
