@@ -180,3 +180,20 @@ def test_training_job_runs_to_completion(tmp_path, monkeypatch):
     rows = read_jsonl(f"{job.run_dir}/stats.jsonl")
     assert [r["step"] for r in rows] == [10]
     assert math.isfinite(rows[0]["d_adv"])
+
+
+def test_shipped_embeddings_load_and_match_their_model():
+    from core.zoo import REPO_ROOT
+
+    shipped = sorted((REPO_ROOT / "pretrained" / "embeddings").glob("*.npz"))
+    if not shipped:
+        pytest.skip("no precomputed embeddings shipped")
+    for path in shipped:
+        emb = embedding.load_embeddings(path)
+        assert emb.n_points <= embedding.MAX_POINTS and path.stat().st_size < 200_000
+        assert np.all(np.isfinite(emb.latent_tsne)) and np.all(np.isfinite(emb.image_tsne))
+        folder = REPO_ROOT / "pretrained" / path.stem
+        if (folder / "model.safetensors").is_file():
+            assert emb.weights_sha256 == embedding.weights_sha256(folder), (
+                f"{path} was made from other weights: python -m core.embedding {folder}"
+            )
