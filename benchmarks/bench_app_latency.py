@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from core import latent_edit  # noqa: E402
 from core.models import build_model, model_config  # noqa: E402
 from core.sampling import image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402
@@ -68,6 +69,15 @@ def bench_grid(model: torch.nn.Module, moves: int) -> dict[str, list[float]]:
             grid = image_grid(sample(model, seeds, labels, **kwargs).images, nrow=8)
             png_bytes(grid)
             out[name].append(time.perf_counter() - start)
+    # A latent slider: the edited latent and its 8 neighbours (one 3x3 grid), the seed cached.
+    base = latent_edit.seed_latent(model, 0, 3, df=3.0)
+    out["latent slider (3x3)"] = []
+    for i in range(moves):
+        start = time.perf_counter()
+        d = latent_edit.apply_sliders(base.deviation, [0.1 * i], np.eye(model.prior.dim)[:1])
+        rows = np.vstack([d, latent_edit.neighbours(d, 8, 0.5, seed=0)])
+        png_bytes(image_grid(latent_edit.decode_deviations(model, base, rows), nrow=3))
+        out["latent slider (3x3)"].append(time.perf_counter() - start)
     return out
 
 
@@ -125,7 +135,7 @@ def main() -> int:
         model, what = pick_model(dataset)
         print(f"\nslider -> new 8x8 grid, {what} (target p95 < {target} ms):")
         for name, times in bench_grid(model, args.moves).items():
-            print(f"  {name:14s} {percentiles(times)}   (n={len(times)})")
+            print(f"  {name:20s} {percentiles(times)}   (n={len(times)})")
     print("\nfirst render of each page in a fresh session, warm server (target < 3 s):")
     for title, times in bench_renders(args.renders).items():
         print(f"  {title:30s} median {statistics.median(times):6.2f} s   max {max(times):6.2f} s")
