@@ -8,6 +8,7 @@ from explorer import cache, state, widgets
 from explorer.sitemap import PAGES, TITLES
 
 PAGE = "home"
+N_IMAGES = 60  # 6 rows of the 10 classes
 st.title(TITLES["home.py"])
 
 entries = widgets.zoo_or_info()
@@ -38,18 +39,19 @@ if entry is not None:
         "First seed",
         0,
         widgets.MAX_SEED,
-        step=64,
+        step=N_IMAGES,
         key=state.widget_key(PAGE, "seed"),
         help="Image i uses seed (first seed + i): the same seed always gives the same image.",
     )
     st.subheader(f"Live samples from `{entry.name}`")
     st.caption(
-        "64 images, one seed each; row by row the class goes 0, 1, ..., 9 (for conditional "
+        f"{N_IMAGES} images, one seed each; column k is class k (for conditional "
         "models). Change the first seed in the sidebar for a fresh batch."
     )
-    seeds = tuple(range(int(seed), int(seed) + 64))
-    labels = tuple(i % entry.n_classes for i in range(64)) if entry.conditional else None
-    grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, 8)
+    seeds = tuple(range(int(seed), int(seed) + N_IMAGES))
+    labels = tuple(i % entry.n_classes for i in range(N_IMAGES)) if entry.conditional else None
+    nrow = entry.n_classes if entry.conditional else 10
+    grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, nrow)
     left, right = st.columns([2, 3])
     left.image(
         grid,
