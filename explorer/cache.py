@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,13 @@ def codeword_frames(
 @st.cache_data(max_entries=32, show_spinner=False)
 def mixture_2d(n_components: int, df: float | None, seed: int) -> lesson.Mixture2D:
     return lesson.mixture_2d(n_components, df, seed)
+
+
+@st.cache_resource
+def compute_slot() -> threading.BoundedSemaphore:
+    """One on-demand embedding at a time per server process (t-SNE is CPU-heavy: a class of 30
+    clicking "compute" must not queue 30 of them)."""
+    return threading.BoundedSemaphore(1)
 
 
 def read_json(path: Path) -> dict | None:

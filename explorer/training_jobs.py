@@ -48,6 +48,23 @@ class Job:
     command: list[str]
 
 
+def available_datasets() -> tuple[str, ...]:
+    """The data sets a run can train on here: ``fake`` always (made on the fly), MNIST and
+    Fashion-MNIST when their training images are in the data root (``make data``)."""
+    from core.data import DEBIAN_FASHION_DIR, IDX_FILES, IDX_FOLDER, resolve_data_root
+
+    root = resolve_data_root()
+    found = ["fake"]
+    for name in ("mnist", "fashion"):
+        folders = [root / IDX_FOLDER[name] / "raw"]
+        if name == "fashion":
+            folders.append(DEBIAN_FASHION_DIR)
+        stem = IDX_FILES["train"][0]
+        if any((f / stem).is_file() or (f / f"{stem}.gz").is_file() for f in folders):
+            found.append(name)
+    return tuple(found)
+
+
 def app_dir() -> Path:
     return runs_root() / "app"
 
@@ -125,8 +142,8 @@ def start(session: str, model: str, dataset: str, steps: int, seed: int = 0) -> 
     _check_session(session)
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    if dataset not in DATASETS:
-        raise ValueError(f"data set must be one of {DATASETS}, got {dataset!r}")
+    if dataset not in available_datasets():
+        raise ValueError(f"data set must be one of {available_datasets()}, got {dataset!r}")
     if not 1 <= int(steps) <= MAX_STEPS:
         raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
     with _locked():

@@ -54,11 +54,13 @@ with st.expander("Train a small model here (CPU, a few minutes)", expanded=runni
         with st.form("start_run"):
             c1, c2, c3 = st.columns(3)
             model = c1.selectbox("Model", training_jobs.MODELS, key=key("model"))
+            state.ensure_choice(PAGE, "dataset", list(training_jobs.available_datasets()))
             dataset = c2.selectbox(
                 "Data set",
-                training_jobs.DATASETS,
+                training_jobs.available_datasets(),
                 key=key("dataset"),
-                help="fake: synthetic digits, no download needed",
+                help="fake: synthetic digits, no download needed; MNIST and Fashion-MNIST "
+                "appear once `make data` has put them in the data root",
             )
             steps = c3.number_input("Steps", 10, training_jobs.MAX_STEPS, step=10, key=key("steps"))
             submitted = st.form_submit_button("Start training", type="primary")

@@ -82,18 +82,29 @@ if entry is not None:
             icon=":material/info:",
         )
         if st.button("Compute the embeddings", key="tsne_compute", type="primary"):
-            bar = st.progress(0.0, text="starting")
-            jd = cache.judge(entry.dataset)
-            emb = embedding.compute_embeddings(
-                cache.model(entry),
-                n,
-                0,
-                features=None if jd is None else jd.features,
-                weights_sha=embedding.weights_sha256(folder),
-                progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text),
-            )
-            results[(folder, n)] = emb
-            bar.empty()
+            slot = cache.compute_slot()
+            if not slot.acquire(blocking=False):
+                st.warning(
+                    "Busy: another visitor's embedding is being computed on this server; "
+                    "try again in a minute (the shipped default opens instantly).",
+                    icon=":material/hourglass_top:",
+                )
+            else:
+                try:
+                    bar = st.progress(0.0, text="starting")
+                    jd = cache.judge(entry.dataset)
+                    emb = embedding.compute_embeddings(
+                        cache.model(entry),
+                        n,
+                        0,
+                        features=None if jd is None else jd.features,
+                        weights_sha=embedding.weights_sha256(folder),
+                        progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text),
+                    )
+                    results[(folder, n)] = emb
+                    bar.empty()
+                finally:
+                    slot.release()
     if emb is not None:
         if space == "image" and emb.feature_space == "pixels":
             st.info(

@@ -150,6 +150,21 @@ def test_tsne_on_demand_run(env):
     assert at.number_input(key="tsne.point").max == 99
 
 
+def test_tsne_on_demand_is_refused_while_another_runs(env):
+    from explorer import cache
+
+    at = open_page(app(), "tsne.py", {"n": "60"})
+    slot = cache.compute_slot()
+    assert slot.acquire(blocking=False)  # another session is computing
+    try:
+        at.button(key="tsne_compute").click().run()
+    finally:
+        slot.release()
+    assert not at.exception
+    assert any("Busy" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 0
+
+
 def test_training_page_replays_a_run(env):
     at = open_page(app(), "training.py")
     assert not at.exception
