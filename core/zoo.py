@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.paths import ConfinementError, confine
 from core.weights import CONFIG_NAME, WEIGHTS_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -102,13 +103,11 @@ def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:
         named = [Path(r) for r in roots if Path(r).name == first]
         base = named[0].joinpath(*candidate.parts[1:]) if named else REPO_ROOT / candidate
         candidate = base
-    resolved = candidate.resolve()
-    for root in roots:
-        root_resolved = Path(root).resolve()
-        if resolved == root_resolved or root_resolved in resolved.parents:
-            return resolved
-    names = ", ".join(str(r) for r in roots)
-    raise PathError(f"{text!r} is outside the allowed folders ({names})")
+    try:  # the project's one confinement check (symlinks and .. resolved)
+        return confine(candidate, roots, what="run directory")
+    except ConfinementError:
+        names = ", ".join(str(r) for r in roots)
+        raise PathError(f"{text!r} is outside the allowed folders ({names})") from None
 
 
 def display_path(path: str | os.PathLike, roots: list[Path]) -> str:
