@@ -9,6 +9,7 @@ A run directory tells the whole story of a run:
     checkpoint.safetensors  everything needed to resume bit for bit (weights, Adam, RNG, step)
     model.safetensors       the weights alone: the run folder loads with ``load_pretrained``
     summary.json            written at the end: steps, wall time, hardware
+    nll.json                PixelCNN only: test bits/dim and the time to sample 100 images
 
 Every write is atomic (temp file + ``os.replace``); ``stats.jsonl`` lines are single appends and
 are repaired on resume, so a kill at any moment loses at most the steps since the last checkpoint.
@@ -39,6 +40,7 @@ from core.atomic import append_line, atomic_write_bytes, atomic_write_json, read
 from core.data import dataset_spec, to_model_range, training_set
 from core.models import ConfigError, ModelConfig, build_model, model_config
 from core.paths import ConfinementError, confine
+from core.pixelcnn import PixelCNNTrainer
 from core.sampling import sample, save_grid
 from core.weights import (
     CONFIG_NAME,
@@ -179,7 +181,7 @@ class GANTrainer:
         cls = torch.zeros((), device=real.device)
         if alpha > 0:
             cls = losses.classification_loss(real_cls, labels)
-            if use_fake_cls:
+            if use_fake_cls and mcfg.d_classifies_fakes:
                 cls = cls + losses.classification_loss(fake_cls, fake_labels)
         self.opt_d.zero_grad(set_to_none=True)
         (d_adv + alpha * cls).backward()
@@ -212,7 +214,7 @@ class GANTrainer:
         return stats
 
 
-TRAINERS: dict[str, type] = {"gan": GANTrainer}
+TRAINERS: dict[str, type] = {"gan": GANTrainer, "pixelcnn": PixelCNNTrainer}
 
 
 def register_trainer(family: str, trainer: type) -> None:
@@ -540,6 +542,8 @@ def train(
                 {"steps": step, "wall_time_s": round(wall, 2), "hardware": hardware(device),
                  "images_per_s": round(cfg.batch_size * (step) / max(wall, 1e-9), 1)},
             )  # fmt: skip
+            if hasattr(trainer, "finish"):  # family-specific end-of-run metrics (PixelCNN)
+                trainer.finish(run_dir, step, wall)
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the last checkpoint stands
         raise TrainingError(
             f"interrupted at step {step}; the last checkpoint (step {last_saved}) is in "
