@@ -68,6 +68,9 @@ def _entries() -> list[ZooEntry]:
     # The ablation the paper lacks: what the tails buy (v = 1000 is the Gaussian-mixture limit).
     out += [ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"df": v}, tag=f"df{v:g}")
             for v in (1.0, 10.0, 1000.0)]  # fmt: skip
+    # The paper's literal codeword means (l * 1_q) against one-hot means (paper.md §2).
+    out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"codeword_mean": "onehot"},
+                        tag="onehot"))  # fmt: skip
     return out
 
 
