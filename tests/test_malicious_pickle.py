@@ -111,6 +111,7 @@ def test_checkpoint_loaders_refuse_a_pickle(planted, capsys):
     assert not marker.exists(), "code from the checkpoint file ran"
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_legacy_torch_files_load_weights_only(planted):
     run, marker, payload = planted
     path = run / "legacy.pth"
