@@ -350,13 +350,13 @@ def model_card(config: dict) -> str:
         lines += [
             "## Limits",
             "",
-            f"This judge misses the {target:.0%} target: it was trained under a bounded CPU "
+            f"This judge misses the {target:.1%} target: it was trained under a bounded CPU "
             f"budget ({config['wall_time_s'] / 60:.0f} min wall on one core shared with other "
             "jobs). Its scores are still consistent across models (one judge for every row), "
             "but a stronger judge would separate models better. To reach the target, train "
             "longer (`--epochs 30` or more: hours on a CPU) or widen the stages in "
             "`default_recipe` (core/judges.py); then re-run `python -m core evaluate` on every "
-            "CIFAR-10 entry, since scores under different judges do not compare.",
+            f"{config['dataset']} entry, since scores under different judges do not compare.",
             "",
         ]
     return "\n".join(lines)

@@ -38,10 +38,37 @@ def test_shipped_judge_sha256_config_and_card(dataset):
     assert sha[:12] in judge.name and dataset in judge.name
 
 
-@pytest.mark.parametrize("dataset", [d for d in SHIPPED if d != "cifar10"])
+def _config(dataset: str) -> dict:
+    return json.loads((judges.JUDGES_ROOT / dataset / judges.CONFIG_NAME).read_text())
+
+
+def _target_cases():
+    """One case per shipped judge; a judge whose card states a miss is a strict xfail, so the
+    miss shows in every test run and the marker must go once a retrained judge meets it."""
+    cases = []
+    for dataset in SHIPPED:
+        config = _config(dataset)
+        target = judges.TARGET_ACCURACY[dataset]
+        miss = config["test_accuracy"] < target
+        reason = f"{dataset} judge: {config['test_accuracy']:.2%} < {target:.1%}, see its card"
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if miss else []
+        cases.append(pytest.param(dataset, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("dataset", _target_cases())
 def test_shipped_judge_meets_its_target(dataset):
-    config = json.loads((judges.JUDGES_ROOT / dataset / judges.CONFIG_NAME).read_text())
+    config = _config(dataset)
     assert config["test_accuracy"] >= judges.TARGET_ACCURACY[dataset]
+    assert "misses" not in (judges.JUDGES_ROOT / dataset / judges.CARD_NAME).read_text()
+
+
+def test_a_missed_target_is_stated_in_the_card():
+    for dataset in SHIPPED:
+        config = _config(dataset)
+        card = (judges.JUDGES_ROOT / dataset / judges.CARD_NAME).read_text()
+        if config["test_accuracy"] < judges.TARGET_ACCURACY[dataset]:
+            assert "misses the" in card and "## Limits" in card
 
 
 @pytest.mark.data
