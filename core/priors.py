@@ -151,6 +151,37 @@ class LatentPrior(nn.Module):
             w = (sample_chi2(n, dof, generator, device) / dof).to(eps.dtype)
         return PriorNoise(comp, eps, w)
 
+    def noise_from_uniforms(
+        self,
+        uniforms: Tensor,
+        *,
+        component: int | None = None,
+        df: float | None = None,
+    ) -> PriorNoise:
+        """Standardised draws from uniforms (n, 2 + p) in (0, 1), by inverse CDFs: column 0 picks
+        the component, column 1 the chi-square, the rest the normals. Exact up to float64
+        rounding; lets the per-seed sampling path draw one block of uniforms per seed."""
+        u = uniforms.to(torch.float64).clamp(1e-16, 1 - 1e-16)
+        n = u.shape[0]
+        if component is None:
+            comp = (u[:, 0] * self.n_components).long().clamp_max(self.n_components - 1)
+        else:
+            if not 0 <= component < self.n_components:
+                raise ValueError(
+                    f"component must be in [0, {self.n_components - 1}], got {component}"
+                )
+            comp = torch.full((n,), int(component), dtype=torch.long)
+        eps = torch.special.ndtri(u[:, 2 : 2 + self.dim]).to(torch.float32)
+        dof = self._resolve_df(df)
+        if dof is None or math.isinf(dof):
+            w = torch.ones(n)
+        else:
+            from scipy.special import gammaincinv
+
+            chi2 = 2.0 * gammaincinv(dof / 2.0, u[:, 1].numpy())
+            w = torch.as_tensor(chi2 / dof, dtype=torch.float32)
+        return PriorNoise(comp, eps, w)
+
     def transform(self, noise: PriorNoise, scale: float = 1.0) -> Tensor:
         """z = mu_c + scale * sigma_c * eps / sqrt(u / v); differentiable in mu and sigma."""
         device = self.mu.device
