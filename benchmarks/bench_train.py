@@ -13,14 +13,18 @@ Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from core.models import GAN_PRESETS, build_model, model_config
-from core.sampling import sample
-from core.train import GANTrainer, TrainConfig
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
+
+from core.models import GAN_PRESETS, build_model, model_config  # noqa: E402
+from core.sampling import sample  # noqa: E402
+from core.train import GANTrainer, TrainConfig  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
