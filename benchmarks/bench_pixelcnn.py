@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from core.models import build_model, model_config
-from core.pixelcnn import levels
-from core.sampling import sample
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
+
+from core.models import build_model, model_config  # noqa: E402
+from core.pixelcnn import levels  # noqa: E402
+from core.sampling import sample  # noqa: E402
 
 
 def naive_row_seconds(model, n: int) -> float:
