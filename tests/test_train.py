@@ -76,3 +76,15 @@ def test_nan_stops_the_run_with_the_step(tmp_path, tiny_train_config):
     cfg = tiny_train_config(model="dcgan", lr=1e30, steps=20, log_every=1)
     with pytest.raises(TrainingError, match=r"step \d+: .*NaN"):
         train(cfg, tmp_path / "nan", model_overrides={"width": 8}, progress=False)
+
+
+def test_resume_of_a_run_from_before_a_new_model_key(tmp_path, tiny_train_config):
+    """A config.json written before a ModelConfig field existed resumes with that default."""
+    cfg = tiny_train_config(steps=4, checkpoint_every=2)
+    run = tmp_path / "old"
+    train(cfg, run, model_overrides={"width": 8}, progress=False, stop_after=2)
+    config = json.loads((run / "config.json").read_text())
+    del config["model"]["d_classifies_fakes"]  # as written by an older version
+    (run / "config.json").write_text(json.dumps(config))
+    train(cfg, run, model_overrides={"width": 8}, progress=False, resume=True)
+    assert [r["step"] for r in read_jsonl(run / "stats.jsonl")][-1] == 4
