@@ -30,8 +30,9 @@ class ZooEntry:
     dataset: str
     n_train: int  # 0 = full training split
     steps: int
-    overrides: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)  # model options
     tag: str = ""  # distinguishes ablations (e.g. "df1")
+    train_options: dict = field(default_factory=dict)  # training options beyond the defaults
 
     @property
     def regime(self) -> str:
@@ -51,7 +52,7 @@ class ZooEntry:
                 "--n-train", str(self.n_train), "--steps", str(self.steps),
                 "--seed", str(seed), "--device", device,
                 "--run-dir", str(self.run_dir(seed)), "--no-progress"]  # fmt: skip
-        for key, value in self.overrides.items():
+        for key, value in {**self.overrides, **self.train_options}.items():
             argv += [f"--{key.replace('_', '-')}", str(value)]
         return argv
 
@@ -68,6 +69,22 @@ def _entries() -> list[ZooEntry]:
     # The ablation the paper lacks: what the tails buy (v = 1000 is the Gaussian-mixture limit).
     out += [ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"df": v}, tag=f"df{v:g}")
             for v in (1.0, 10.0, 1000.0)]  # fmt: skip
+    # The autoregressive baseline (issue 4): full training split, its own optimiser settings.
+    out.append(
+        ZooEntry(
+            "pixelcnn",
+            "mnist",
+            0,
+            1400,
+            train_options={
+                "batch_size": 32,
+                "lr": 1e-3,
+                "beta1": 0.9,
+                "log_every": 25,
+                "checkpoint_every": 100,
+            },
+        )
+    )
     # The paper's literal codeword means (l * 1_q) against one-hot means (paper.md §2).
     out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"codeword_mean": "onehot"},
                         tag="onehot"))  # fmt: skip
@@ -130,15 +147,70 @@ def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
     config = read_config(run)
     extra = {k: v for k, v in config.items() if k not in ("format_version", "model")}
     extra["source_run"] = f"runs/zoo/{run.name}"
-    save_pretrained(load_pretrained(run), dest, extra=extra, dtype=torch.float16)
-    for fname in ("stats.jsonl", "summary.json"):
-        shutil.copyfile(run / fname, dest / fname)
+    # float16 halves the GANs' files; the PixelCNN's likelihood is kept exact in float32
+    dtype = torch.float32 if e.model == "pixelcnn" else torch.float16
+    save_pretrained(load_pretrained(run), dest, extra=extra, dtype=dtype)
+    for fname in ("stats.jsonl", "summary.json", "nll.json", "metrics.json"):
+        if (run / fname).exists():
+            shutil.copyfile(run / fname, dest / fname)
     grids = sorted((run / "samples").glob("step_*.png"))
     if grids:
         shutil.copyfile(grids[-1], dest / "samples.png")
     atomic_write_json(dest / "entry.json", {"entry": e.name, "seed": seed,
                                             "train_command": train_command(e, seed)})  # fmt: skip
+    write_card(dest)
     return dest
+
+
+def write_card(dest: Path) -> Path:
+    """card.md of a shipped entry, from the files beside it (config, summary, metrics)."""
+    import hashlib
+    import json
+
+    from core.atomic import atomic_write_text
+
+    def read(name: str) -> dict:
+        path = dest / name
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    config, summary, info = read("config.json"), read("summary.json"), read("entry.json")
+    metrics, nll = read("metrics.json"), read("nll.json")
+    model, train = config.get("model", {}), config.get("train", {})
+    hw = summary.get("hardware", {})
+    digest = hashlib.sha256((dest / "model.safetensors").read_bytes()).hexdigest()
+    if model.get("family") == "pixelcnn":
+        what = f"class-conditional gated PixelCNN, {model.get('extra')}"
+    else:
+        what = (
+            f"prior `{model.get('prior')}`, df {model.get('df')}, conditioning "
+            f"`{model.get('conditioning')}`, codeword mean `{model.get('codeword_mean')}`"
+        )
+    lines = [
+        f"# {dest.name}",
+        "",
+        f"- model: `{model.get('preset')}` ({what}), width {model.get('width')}",
+        f"- data: {model.get('dataset')}, n_train {train.get('n_train')} (0 = full split), "
+        f"seed {train.get('seed')}, {summary.get('steps')} steps, batch {train.get('batch_size')}",
+        f"- trained on: {hw.get('device')} ({hw.get('gpu') or hw.get('cpu')}, "
+        f"{hw.get('cpu_threads')} threads, torch {hw.get('torch')}), wall time "
+        f"{summary.get('wall_time_s')} s (a shared machine: other jobs ran beside it)",
+        f"- command: `{info.get('train_command')}`",
+        f"- weights: model.safetensors ({config.get('weights_dtype')}), sha256 `{digest}`",
+    ]
+    if nll:
+        lines.append(f"- test NLL: {nll.get('test_nll_bpd'):.4f} bits/dim; 100 samples in "
+                     f"{nll.get('sample_100_s'):.2f} s")  # fmt: skip
+    if metrics:
+        m = metrics.get("metrics", {})
+        shown = ", ".join(
+            f"{k} {v['mean']:.3f} ± {v['std']:.3f}" if isinstance(v, dict) and "std" in v
+            else f"{k} {v:.3f}" if isinstance(v, float) else k
+            for k, v in m.items() if not k.startswith("memorisation")
+        )  # fmt: skip
+        lines.append(f"- scores ({metrics.get('judge')}): {shown}")
+    lines += ["", "![samples](samples.png)", ""]
+    atomic_write_text(dest / "card.md", "\n".join(lines))
+    return dest / "card.md"
 
 
 def _run_pool(commands: list[tuple[str, list[str], Path]], jobs: int) -> list[str]:

@@ -38,6 +38,7 @@ class ZooEntry:
     conditioning: str
     prior: str
     df: float | None
+    family: str = "gan"
 
     @property
     def conditional(self) -> bool:
@@ -69,14 +70,18 @@ def read_entry(folder: Path) -> ZooEntry | None:
             conditioning=str(model.get("conditioning", "none")),
             prior=str(model.get("prior", "gaussian")),
             df=None if model.get("df") is None else float(model["df"]),
+            family=str(model.get("family", "gan")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def discover_models(root: str | os.PathLike | None = None) -> list[ZooEntry]:
-    """Every model folder directly under ``root`` (default the zoo root), sorted by name;
-    t-GANs first so the default model is a t-GAN when one is shipped."""
+def discover_models(
+    root: str | os.PathLike | None = None, families: tuple[str, ...] = ("gan",)
+) -> list[ZooEntry]:
+    """Every model folder of the given families directly under ``root`` (default the zoo root),
+    sorted by name; t-GANs first so the default model is a t-GAN when one is shipped. The app's
+    pages drive latents, so the PixelCNN baseline is left out unless asked for."""
     root = Path(root) if root is not None else zoo_root()
     if not root.is_dir():
         return []
@@ -85,7 +90,7 @@ def discover_models(root: str | os.PathLike | None = None) -> list[ZooEntry]:
         if folder.name in NOT_MODELS or folder.name.startswith(".") or not folder.is_dir():
             continue
         entry = read_entry(folder)
-        if entry is not None:
+        if entry is not None and entry.family in families:
             entries.append(entry)
     return sorted(entries, key=lambda e: (e.preset != "tgan", e.dataset != "mnist", e.name))
 
