@@ -69,6 +69,10 @@ def _entries() -> list[ZooEntry]:
     # The ablation the paper lacks: what the tails buy (v = 1000 is the Gaussian-mixture limit).
     out += [ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"df": v}, tag=f"df{v:g}")
             for v in (1.0, 10.0, 1000.0)]  # fmt: skip
+    # Like-for-like ablations for claims C5 (tails vs Gaussian mixture) and C6 (codewords, L_C).
+    for tag, change in (("gmm", {"prior": "gmm"}), ("nocodeword", {"conditioning": "none"}),
+                        ("alpha0", {"alpha": 0.0})):  # fmt: skip
+        out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], change, tag=tag))
     # The autoregressive baseline (issue 4): full training split, its own optimiser settings.
     out.append(
         ZooEntry(
