@@ -44,44 +44,29 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _number(kind: type, minimum: float | None = None, strict: bool = False):
+    """An argparse type: a finite int/float, >= minimum (> minimum when strict)."""
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if value != value or abs(value) == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+        if minimum is not None and (value <= minimum if strict else value < minimum):
+            sign = ">" if strict else ">="
+            raise argparse.ArgumentTypeError(f"expected {noun} {sign} {minimum:g}, got {text}")
+        return value
+
+    return parse
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or abs(value) == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
+_positive_int = _number(int, 1)
+_nonneg_int = _number(int, 0)
+_positive_float = _number(float, 0, strict=True)
+_finite_float = _number(float)
 
 
 class OneLineParser(argparse.ArgumentParser):
