@@ -536,6 +536,29 @@ def csv_text(rows: list[ReportRow]) -> str:
     return buf.getvalue()
 
 
+def _figures_and_notes(roots: list[Path], out_dir: Path) -> list[str]:
+    """Loss-curve figures of every t-GAN run found (drawn beside the report), then the
+    hand-written NOTES.md beside the report, if any."""
+    from core.plots import loss_curve_png
+
+    lines = []
+    for root in roots:
+        for stats in sorted(root.rglob("stats.jsonl")) if root.is_dir() else []:
+            folder = stats.parent
+            if not folder.name.startswith("tgan-") or folder.parent.resolve() != out_dir.resolve():
+                continue
+            png = out_dir / f"losses-{folder.name}.png"
+            loss_curve_png(stats, png, f"{folder.name}: adversarial losses vs 2 log 2, log 2")
+            lines += [f"![{folder.name} losses]({png.name})", ""]
+    if lines:
+        lines.insert(0, "## Loss curves (D and G adversarial parts, reference lines 2 log 2 and "
+                        "log 2)\n")  # fmt: skip
+    notes = out_dir / "NOTES.md"
+    if notes.is_file():
+        lines += [notes.read_text(encoding="utf-8")]
+    return lines
+
+
 def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path, Path, int]:
     """Scan the roots, write the Markdown report (table + claims) and the CSV; returns
     (md_path, csv_path, number of rows)."""
@@ -570,6 +593,7 @@ def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path
         "",
         claims_markdown(claims),
         "",
+        *_figures_and_notes(roots, md_path.parent),
     ])  # fmt: skip
     md_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(md_path, text)
