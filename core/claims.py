@@ -231,7 +231,7 @@ CLAIMS = (
 
 
 def evaluate_claims(rows: list) -> list[Claim]:
-    """Each claim's verdict and evidence lines from report rows (core.evaluate.ReportRow)."""
+    """Each claim's verdict and evidence lines from report rows (core.report.ReportRow)."""
     out = []
     for claim_id, text, check in CLAIMS:
         parts, evidence = check(rows)

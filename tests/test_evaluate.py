@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from core import evaluate as ev
-from core import judges, metrics
+from core import judges, metrics, report
 from core.claims import evaluate_claims
 
 
@@ -43,7 +43,7 @@ def test_evaluate_model_is_the_metric_functions_on_the_sampling_path(fake_run, f
     assert saved == json.loads(json.dumps(result))
     assert saved["judge"] == fake_judge.name and saved["judge_sha256"] == fake_judge.sha256
     assert saved["n_samples"] == 200 and saved["regime"] == "200" and saved["model"] == "tgan"
-    assert set(saved["metrics"]) == {f"{b}200" for b in ev.METRIC_BASES}
+    assert set(saved["metrics"]) == {f"{b}200" for b in report.METRIC_BASES}
 
     model = load_pretrained(fake_run)
     k = model.config.n_classes
@@ -126,7 +126,7 @@ def test_report_groups_seeds_with_error_bars(tmp_path):
         _result("tgan", "mnist", "500", 2, 9.5, 1.6), _result("gan", "mnist", "500", 0, 5.0, 1.2),
         _result("real data (test split)", "mnist", "-", None, 9.9, 1.3, kind="real"),
     ])  # fmt: skip
-    md, csv_path, n_rows = ev.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
+    md, csv_path, n_rows = report.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
     assert n_rows == 3
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
     assert rows[0]["model"] == "real data (test split)"  # the real row leads its data set
@@ -144,12 +144,12 @@ def test_report_keeps_one_result_per_seed(tmp_path):
     old = _result("tgan", "mnist", "500", 0, 3.0, 1.0)
     new = {**_result("tgan", "mnist", "500", 0, 8.0, 1.5), "evaluated_at": "2026-02-01T00:00:00Z"}
     _write(tmp_path, [old, new])
-    rows = ev.group_rows(ev.find_metrics([tmp_path]))
+    rows = report.group_rows(report.find_metrics([tmp_path]))
     assert len(rows) == 1 and rows[0].values["is"][0] == 8.0 and len(rows[0].seeds) == 1
 
 
 def _verdicts(results):
-    rows = ev.group_rows([{**r, "_folder": "x"} for r in results])
+    rows = report.group_rows([{**r, "_folder": "x"} for r in results])
     return {c.id: c.verdict for c in evaluate_claims(rows)}
 
 
