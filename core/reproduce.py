@@ -8,6 +8,7 @@ An entry is ``<model>-<dataset>-<regime>[-<tag>]`` with regime the training-set 
     python -m core.reproduce train tgan-mnist-500 --seeds 0,1,2
     python -m core.reproduce ship tgan-mnist-500 --seeds 0
     python -m core.reproduce batch all --seeds 0,1,2 --jobs 8 --device cuda   # the GPU script
+    python -m core.reproduce manifest        # pretrained/MANIFEST.json (sha256 + size per file)
 """
 
 from __future__ import annotations
@@ -166,6 +167,33 @@ def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
     return dest
 
 
+MANIFEST_NAME = "MANIFEST.json"
+
+
+def manifest(root: Path = ZOO_ROOT) -> dict[str, dict]:
+    """{relative path: {"sha256", "bytes"}} of every file under the zoo but the manifest."""
+    import hashlib
+
+    out = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel == MANIFEST_NAME or "/." in f"/{rel}":
+            continue
+        data = path.read_bytes()
+        out[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return out
+
+
+def write_manifest(root: Path = ZOO_ROOT) -> Path:
+    """pretrained/MANIFEST.json: every shipped file with its sha256 and size, and the total."""
+    from core.atomic import atomic_write_json
+
+    files = manifest(root)
+    total = sum(f["bytes"] for f in files.values())
+    atomic_write_json(root / MANIFEST_NAME, {"total_bytes": total, "files": files})
+    return root / MANIFEST_NAME
+
+
 def write_card(dest: Path) -> Path:
     """card.md of a shipped entry, from the files beside it (config, summary, metrics)."""
     import hashlib
@@ -285,6 +313,7 @@ def batch(names: list[str], seeds: list[int], jobs: int, device: str, n_eval: in
     from core.__main__ import main as cli
 
     cli(["report", str(ZOO_ROOT)])
+    write_manifest()
     if failed:
         raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
 
@@ -293,10 +322,10 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="train, ship or batch-run zoo entries")
-    parser.add_argument("action", choices=["train", "ship", "batch"])
+    parser.add_argument("action", choices=["train", "ship", "batch", "manifest"])
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes (batch)")
     parser.add_argument("--n-eval", type=int, default=10000, help="samples scored per run")
-    parser.add_argument("entries", nargs="+", help=f"entry names, or 'all': {sorted(ENTRIES)}")
+    parser.add_argument("entries", nargs="*", help=f"entry names, or 'all': {sorted(ENTRIES)}")
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
@@ -306,6 +335,8 @@ if __name__ == "__main__":
         train_entries(names, seeds, args.device)
     elif args.action == "batch":
         batch(names, seeds, args.jobs, args.device, args.n_eval)
+    elif args.action == "manifest":
+        print(write_manifest())
     else:
         for name in names:
             print(ship(name, seeds[0]))

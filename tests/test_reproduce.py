@@ -27,3 +27,13 @@ def test_gans_of_one_dataset_share_the_step_count():
 def test_unknown_entry_names_the_known_ones():
     with pytest.raises(ValueError, match="tgan-mnist-500"):
         entry("tgan-mnist-50")
+
+
+def test_manifest_lists_every_shipped_file_with_its_hash():
+    """pretrained/MANIFEST.json is current (regenerate: python -m core.reproduce manifest)."""
+    from core.reproduce import MANIFEST_NAME, ZOO_ROOT, manifest
+
+    shipped = json.loads((ZOO_ROOT / MANIFEST_NAME).read_text())
+    assert shipped["files"] == manifest(ZOO_ROOT)
+    assert shipped["total_bytes"] == sum(f["bytes"] for f in shipped["files"].values())
+    assert shipped["total_bytes"] < 80 * 2**20  # the zoo's size budget
