@@ -35,19 +35,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from explorer.headless import CHROMIUM  # noqa: E402
+from explorer.headless import CHROMIUM_ARGS as ARGS  # noqa: E402
 from explorer.sitemap import PAGES  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 TITLES = {p.url_path: p.title for p in PAGES}
 OTHER_PAGES = ["home", "heavy_tails", "interpolation", "results"]

@@ -12,21 +12,12 @@ import pytest
 from app_support import make_zoo
 from space_support import running_app
 
+from explorer.headless import CHROMIUM
+from explorer.headless import CHROMIUM_ARGS as ARGS
 from explorer.sitemap import PAGES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 TIMEOUT_MS = 60_000
 
