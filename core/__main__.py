@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-every", type=_positive_int, help="steps between grids (1000)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="steps between checkpoints")
     t.add_argument("--data-root", help="data folder (else $TGAN_DATA, else ./data)")
+    t.add_argument(
+        "--augment-shift",
+        type=_nonneg_int,
+        help="DiffAugment: shift what D sees by up to N px (default 0 = off)",
+    )
     for flag, (_, typ, text) in MODEL_OPTIONS.items():
         parse = {int: _positive_int, float: _finite_float, bool: _bool}.get(typ, typ)
         t.add_argument(flag, type=parse,

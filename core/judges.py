@@ -154,19 +154,21 @@ def default_recipe(dataset: str) -> JudgeRecipe:
 
 
 def augment(images: Tensor, shift: int, hflip: bool, generator: torch.Generator) -> Tensor:
-    """Random translation (zero padded) and optional horizontal flip; images (B, C, H, W)."""
+    """Random translation (padded with the background value -1) and optional horizontal flip;
+    images (B, C, H, W). Differentiable in ``images`` (the GAN trainer's DiffAugment uses it)."""
     b, _, h, w = images.shape
+    dev = generator.device  # the random draws live on the generator's device
     if hflip:
-        flip = torch.rand(b, generator=generator) < 0.5
+        flip = (torch.rand(b, generator=generator, device=dev) < 0.5).to(images.device)
         images = torch.where(flip[:, None, None, None], images.flip(3), images)
     if shift <= 0:
         return images
     padded = F.pad(images, (shift, shift, shift, shift), value=-1.0)
-    dy = torch.randint(0, 2 * shift + 1, (b,), generator=generator)
-    dx = torch.randint(0, 2 * shift + 1, (b,), generator=generator)
-    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # (B, H, 1)
-    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # (B, 1, W)
-    batch = torch.arange(b)[:, None, None]
+    dy = torch.randint(0, 2 * shift + 1, (b,), generator=generator, device=dev).to(images.device)
+    dx = torch.randint(0, 2 * shift + 1, (b,), generator=generator, device=dev).to(images.device)
+    rows = (dy[:, None] + torch.arange(h, device=images.device))[:, :, None]  # (B, H, 1)
+    cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, :]  # (B, 1, W)
+    batch = torch.arange(b, device=images.device)[:, None, None]
     return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2).contiguous()
 
 

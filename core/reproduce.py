@@ -328,7 +328,7 @@ if __name__ == "__main__":
     parser.add_argument("entries", nargs="*", help=f"entry names, or 'all': {sorted(ENTRIES)}")
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--device", default="auto")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()  # options may come before or after the entries
     names = sorted(ENTRIES) if args.entries == ["all"] else args.entries
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.action == "train":

@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from core import losses
 from core.atomic import append_line, atomic_write_bytes, atomic_write_json, read_jsonl
 from core.data import dataset_spec, to_model_range, training_set
+from core.judges import augment
 from core.models import ConfigError, ModelConfig, build_model, model_config
 from core.paths import ConfinementError, confine
 from core.pixelcnn import PixelCNNTrainer
@@ -80,6 +81,9 @@ class TrainConfig:
     sample_every: int = 1000
     checkpoint_every: int = 500
     data_root: str | None = None
+    # DiffAugment (Zhao et al. 2020): every image D sees, real or fake, is shifted by up to this
+    # many pixels, differentiably, so D cannot memorise a small training set. 0 = off (paper).
+    augment_shift: int = 0
 
     def __post_init__(self) -> None:
         checks = [
@@ -92,6 +96,7 @@ class TrainConfig:
             (self.sample_every >= 1, "sample_every must be >= 1 (--sample-every)"),
             (self.checkpoint_every >= 1, "checkpoint_every must be >= 1 (--checkpoint-every)"),
             (self.seed >= 0, "seed must be >= 0 (--seed)"),
+            (self.augment_shift >= 0, "augment_shift must be >= 0, 0 = off (--augment-shift)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -160,6 +165,7 @@ class GANTrainer:
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model = model
         betas = (cfg.beta1, cfg.beta2)
+        self.shift = cfg.augment_shift
         self.opt_d = torch.optim.Adam(model.discriminator_parameters(), lr=cfg.lr, betas=betas)
         self.opt_g = torch.optim.Adam(model.generator_parameters(), lr=cfg.lr, betas=betas)
 
@@ -173,6 +179,9 @@ class GANTrainer:
         fake_labels = torch.randint(0, mcfg.n_classes, (len(real),), generator=noise,
                                     device=noise.device)  # fmt: skip
         fake = model.generate(model.draw_latents(fake_labels, noise))
+        if self.shift:  # DiffAugment: D (and C) only ever see shifted images, real and fake
+            real = augment(real, self.shift, False, noise)
+            fake = augment(fake, self.shift, False, noise)
 
         # D (and the auxiliary classifier C, which shares D's features).
         real_adv, real_cls, _ = model.discriminate(real)

@@ -37,3 +37,35 @@ def test_manifest_lists_every_shipped_file_with_its_hash():
     assert shipped["files"] == manifest(ZOO_ROOT)
     assert shipped["total_bytes"] == sum(f["bytes"] for f in shipped["files"].values())
     assert shipped["total_bytes"] < 80 * 2**20  # the zoo's size budget
+
+
+# A sample of shipped entries, one per data set and family (metrics.json of the seed shipped).
+RESCORED = ["tgan-mnist-500", "dcgan-mnist-500", "tgan-fashion-500"]
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.parametrize("name", RESCORED)
+def test_shipped_metrics_match_a_fresh_evaluate_of_the_shipped_weights(name):
+    """metrics.json was scored on the run's float32 weights; the shipped float16 weights,
+    scored again with the same seeds and N, must agree within the stated error bars."""
+    from core.evaluate import evaluate_model, protocol
+    from core.reproduce import ZOO_ROOT
+
+    folder = ZOO_ROOT / name
+    shipped = json.loads((folder / "metrics.json").read_text())
+    n = shipped["n_samples"]
+    fresh = evaluate_model(folder, n=n, write=False)
+    assert fresh["judge"] == shipped["judge"]
+    old, new, tag = shipped["metrics"], fresh["metrics"], protocol(n)
+    for base in ("is", "mis", "fidelity"):
+        key = f"{base}{tag}"
+        if key not in old:
+            continue
+        bar = max(old[key]["std"], 0.005)  # the run's own spread (IS splits, classes)
+        assert new[key]["mean"] == pytest.approx(old[key]["mean"], abs=bar), key
+    assert new[f"fd{tag}"] == pytest.approx(old[f"fd{tag}"], rel=0.05, abs=0.05)
+    for base in ("precision", "recall"):
+        assert new[f"{base}{tag}"] == pytest.approx(old[f"{base}{tag}"], abs=0.02), base
+    memo = f"memorisation{tag}"
+    assert new[memo]["ratio"] == pytest.approx(old[memo]["ratio"], abs=0.02)
