@@ -39,6 +39,7 @@ class ZooEntry:
     prior: str
     df: float | None
     family: str = "gan"
+    featured: bool = False  # entry.json says: the app's default model of its data set
 
     @property
     def conditional(self) -> bool:
@@ -71,17 +72,28 @@ def read_entry(folder: Path) -> ZooEntry | None:
             prior=str(model.get("prior", "gaussian")),
             df=None if model.get("df") is None else float(model["df"]),
             family=str(model.get("family", "gan")),
+            featured=_featured(folder),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _featured(folder: Path) -> bool:
+    """``"featured": true`` in the folder's entry.json (written by ``core.reproduce ship``)."""
+    try:
+        info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("featured") is True
 
 
 def discover_models(
     root: str | os.PathLike | None = None, families: tuple[str, ...] = ("gan",)
 ) -> list[ZooEntry]:
     """Every model folder of the given families directly under ``root`` (default the zoo root),
-    sorted by name; t-GANs first so the default model is a t-GAN when one is shipped. The app's
-    pages drive latents, so the PixelCNN baseline is left out unless asked for."""
+    sorted by name; t-GANs first, MNIST first and featured entries first, so the default model
+    is the featured t-GAN when one is shipped. The app's pages drive latents, so the PixelCNN
+    baseline is left out unless asked for."""
     root = Path(root) if root is not None else zoo_root()
     if not root.is_dir():
         return []
@@ -92,7 +104,9 @@ def discover_models(
         entry = read_entry(folder)
         if entry is not None and entry.family in families:
             entries.append(entry)
-    return sorted(entries, key=lambda e: (e.preset != "tgan", e.dataset != "mnist", e.name))
+    return sorted(
+        entries, key=lambda e: (e.preset != "tgan", e.dataset != "mnist", not e.featured, e.name)
+    )
 
 
 def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:

@@ -48,6 +48,16 @@ def model(entry: ZooEntry) -> torch.nn.Module:
     return _load_model(str(entry.folder), _stamp(entry.folder))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def train_config(folder: str) -> dict:
+    """The ``train`` block of a model folder's config.json ({} when absent or unreadable)."""
+    try:
+        block = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))["train"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return block if isinstance(block, dict) else {}
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the judge ...")
 def _load_judge(dataset: str) -> Any | None:
     try:

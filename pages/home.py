@@ -64,6 +64,26 @@ if entry is not None:
         "were asked for? Within one class, how different are they from each other? That "
         "within-class variety is what the heavy tails and the codeword noise are there for."
     )
+    mcfg = cache.model(entry).config
+    shift = cache.train_config(str(entry.folder)).get("augment_shift", 0)
+    if entry.conditional and getattr(mcfg, "codeword_mean", None) == "onehot":
+        right.caption(
+            "This model departs from the formula above: class l's codeword is centred on the "
+            "one-hot vector e_l, not on l·1"
+            + (
+                f", and D saw every image shifted by up to {shift} px while it trained"
+                if shift
+                else ""
+            )
+            + ". With the paper's codeword the MNIST judge finds only about a quarter of the "
+            "samples in their class (pretrained/RESULTS.md)."
+        )
+    elif entry.conditional and getattr(mcfg, "codeword_mean", None) == "index":
+        right.caption(
+            "This model uses the paper's codeword (centred on l·1). Few of its samples land in "
+            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2` model to see a t-GAN "
+            "whose columns are its classes."
+        )
 
 st.subheader("A guided path")
 for number, page in enumerate(PAGES[1:], start=1):

@@ -123,6 +123,13 @@ def test_discover_models_skips_non_models(tmp_path, tgan, dcgan):
     names = [e.name for e in discover_models(tmp_path)]
     assert names == ["tgan-fake-x", "dcgan-fake-x"]  # t-GANs first
     assert discover_models(tmp_path / "missing") == []
+    # a featured t-GAN (entry.json from `core.reproduce ship`) becomes the default model
+    save_pretrained(tgan, tmp_path / "tgan-fake-y")
+    (tmp_path / "tgan-fake-y" / "entry.json").write_text('{"featured": true}')
+    (tmp_path / "tgan-fake-x" / "entry.json").write_text('{"featured": "yes"}')  # not a bool
+    entries = discover_models(tmp_path)
+    assert [e.name for e in entries] == ["tgan-fake-y", "tgan-fake-x", "dcgan-fake-x"]
+    assert entries[0].featured and not entries[1].featured
 
 
 def test_results_reader_wide_long_and_metrics_json(tmp_path):
