@@ -73,9 +73,16 @@ def regime_of(n_train: int | None, dataset: str) -> str:
     return str(int(n_train))
 
 
-def model_label(model_block: dict) -> str:
-    """The preset name, plus the keys where the config differs from the preset's defaults."""
+# Training options that change what a model is (not just how long or where it ran): a run that
+# sets one is labelled with it, so it never shares a report row with the paper's protocol.
+PROTOCOL_TRAIN_KEYS = ("augment_shift",)
+
+
+def model_label(model_block: dict, train_block: dict | None = None) -> str:
+    """The preset name, plus the keys where the config differs from the preset's defaults, plus
+    the training options of PROTOCOL_TRAIN_KEYS that differ from TrainConfig's defaults."""
     from core.models import ConfigError, model_config
+    from core.train import TrainConfig
 
     preset, dataset = model_block.get("preset", "?"), model_block.get("dataset", "?")
     try:
@@ -86,6 +93,9 @@ def model_label(model_block: dict) -> str:
              if k in default and model_block[k] != default[k]
              and not (isinstance(default[k], list | tuple) and list(default[k]) ==
                       list(model_block[k]))]  # fmt: skip
+    train_default = TrainConfig().to_dict()
+    diffs += [f"{k}={(train_block or {})[k]}" for k in PROTOCOL_TRAIN_KEYS
+              if (train_block or {}).get(k, train_default[k]) != train_default[k]]  # fmt: skip
     return f"{preset}[{','.join(diffs)}]" if diffs else str(preset)
 
 
@@ -194,7 +204,7 @@ def evaluate_model(
         "kind": "model",
         "source": _display_path(folder),
         "dataset": dataset,
-        "model": model_label(mcfg.to_dict()),
+        "model": model_label(mcfg.to_dict(), config.get("train")),
         "preset": mcfg.preset,
         "model_config": mcfg.to_dict(),
         "regime": regime_of(n_train, dataset),

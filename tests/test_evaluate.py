@@ -95,6 +95,12 @@ def test_protocol_names_and_labels():
     block = model_config("tgan", "mnist").to_dict()
     assert ev.model_label(block) == "tgan"
     assert ev.model_label({**block, "alpha": 0.0}) == "tgan[alpha=0.0]"
+    # DiffAugment changes the protocol, so it is part of the label; a seed or step count is not
+    assert ev.model_label(block, {"augment_shift": 2, "seed": 1}) == "tgan[augment_shift=2]"
+    assert ev.model_label(block, {"augment_shift": 0, "steps": 9}) == "tgan"
+    assert ev.model_label({**block, "alpha": 0.0}, {"augment_shift": 1}) == (
+        "tgan[alpha=0.0,augment_shift=1]"
+    )
 
 
 def _result(model, dataset, regime, seed, is_mean, mis_mean, wall=None, kind="model", recall=0.4):
