@@ -237,6 +237,9 @@ def write_card(dest: Path) -> Path:
         f"- command: `{info.get('train_command')}`",
         f"- weights: model.safetensors ({config.get('weights_dtype')}), sha256 `{digest}`",
     ]
+    if train.get("augment_shift"):
+        lines.append("- outside the paper's protocol: DiffAugment, D saw every image (real and "
+                     f"fake) shifted by up to {train['augment_shift']} px")  # fmt: skip
     if nll:
         lines.append(f"- test NLL: {nll.get('test_nll_bpd'):.4f} bits/dim; 100 samples in "
                      f"{nll.get('sample_100_s'):.2f} s")  # fmt: skip
