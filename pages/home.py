@@ -70,9 +70,10 @@ if entry is not None:
         right.caption(
             "This model departs from the formula above: class l's codeword is centred on the "
             "one-hot vector e_l, not on l·1"
+            + (f"; D saw every image shifted by up to {shift} px while it trained" if shift else "")
             + (
-                f", and D saw every image shifted by up to {shift} px while it trained"
-                if shift
+                "; its classifier C learned from real images only"
+                if getattr(mcfg, "d_classifies_fakes", True) is False
                 else ""
             )
             + ". With the paper's codeword the MNIST judge finds only about a quarter of the "
@@ -81,7 +82,7 @@ if entry is not None:
     elif entry.conditional and getattr(mcfg, "codeword_mean", None) == "index":
         right.caption(
             "This model uses the paper's codeword (centred on l·1). Few of its samples land in "
-            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2` model to see a t-GAN "
+            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2-realc` model to see a t-GAN "
             "whose columns are its classes."
         )
 
