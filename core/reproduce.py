@@ -248,6 +248,7 @@ def write_card(dest: Path) -> Path:
         lines.append(f"- test NLL: {nll.get('test_nll_bpd'):.4f} bits/dim; 100 samples in "
                      f"{nll.get('sample_100_s'):.2f} s")  # fmt: skip
     if metrics:
+        lines.append(f"- report row: `{metrics.get('model')}` (preset + every departure from it)")
         m = metrics.get("metrics", {})
         shown = ", ".join(
             f"{k} {v['mean']:.3f} ± {v['std']:.3f}" if isinstance(v, dict) and "std" in v
