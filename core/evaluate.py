@@ -93,9 +93,9 @@ def model_label(model_block: dict, train_block: dict | None = None) -> str:
              if k in default and model_block[k] != default[k]
              and not (isinstance(default[k], list | tuple) and list(default[k]) ==
                       list(model_block[k]))]  # fmt: skip
-    train_default = TrainConfig().to_dict()
-    diffs += [f"{k}={(train_block or {})[k]}" for k in PROTOCOL_TRAIN_KEYS
-              if (train_block or {}).get(k, train_default[k]) != train_default[k]]  # fmt: skip
+    train, train_default = train_block or {}, TrainConfig().to_dict()
+    diffs += [f"{k}={train[k]}" for k in PROTOCOL_TRAIN_KEYS
+              if train.get(k, train_default[k]) != train_default[k]]  # fmt: skip
     return f"{preset}[{','.join(diffs)}]" if diffs else str(preset)
 
 

@@ -17,7 +17,7 @@ import torch
 
 from core import interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
-from core.weights import load_pretrained
+from core.weights import WeightsError, load_pretrained, read_config
 from core.zoo import ZooEntry, discover_models
 
 
@@ -52,8 +52,8 @@ def model(entry: ZooEntry) -> torch.nn.Module:
 def train_config(folder: str) -> dict:
     """The ``train`` block of a model folder's config.json ({} when absent or unreadable)."""
     try:
-        block = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))["train"]
-    except (OSError, ValueError, KeyError, TypeError):
+        block = read_config(folder).get("train")
+    except WeightsError:
         return {}
     return block if isinstance(block, dict) else {}
 
