@@ -76,21 +76,10 @@ def _entries() -> list[ZooEntry]:
                         ("alpha0", {"alpha": 0.0})):  # fmt: skip
         out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], change, tag=tag))
     # The autoregressive baseline (issue 4): full training split, its own optimiser settings.
-    out.append(
-        ZooEntry(
-            "pixelcnn",
-            "mnist",
-            0,
-            1400,
-            train_options={
-                "batch_size": 32,
-                "lr": 1e-3,
-                "beta1": 0.9,
-                "log_every": 25,
-                "checkpoint_every": 100,
-            },
-        )
-    )
+    pixelcnn_options = {"batch_size": 32, "lr": 1e-3, "beta1": 0.9, "log_every": 25,
+                        "checkpoint_every": 100}  # fmt: skip
+    out += [ZooEntry("pixelcnn", d, 0, 1400, train_options=pixelcnn_options)
+            for d in ("mnist", "fashion")]  # fmt: skip
     # The paper's literal codeword means (l * 1_q) against one-hot means (paper.md §2).
     out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"codeword_mean": "onehot"},
                         tag="onehot"))  # fmt: skip
@@ -100,8 +89,8 @@ def _entries() -> list[ZooEntry]:
     # teach C its own labelling). The last is the conditioned t-GAN the app shows first.
     out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"codeword_mean": "onehot"},
                         tag="onehot-aug2", train_options={"augment_shift": 2}))  # fmt: skip
-    for dataset in ("mnist", "fashion"):
-        out.append(ZooEntry("tgan", dataset, 500, STEPS[dataset],
+    for dataset, n_train in (("mnist", 500), ("fashion", 500), ("cifar10", 2000)):
+        out.append(ZooEntry("tgan", dataset, n_train, STEPS[dataset],
                             {"codeword_mean": "onehot", "d_classifies_fakes": False},
                             tag="onehot-aug2-realc", train_options={"augment_shift": 2},
                             featured=True))  # fmt: skip
@@ -261,60 +250,87 @@ def write_card(dest: Path) -> Path:
     return dest / "card.md"
 
 
-def _run_pool(commands: list[tuple[str, list[str], Path]], jobs: int) -> list[str]:
-    """Run (label, argv, log) commands, ``jobs`` at a time; returns the labels that failed."""
+def _run_pool(
+    commands: list[tuple[str, list[str], Path]], jobs: int, time_limit: float | None = None
+) -> tuple[list[str], list[str]]:
+    """Run (label, argv, log) commands, ``jobs`` at a time. After ``time_limit`` seconds no new
+    command starts and running ones get SIGTERM (a training run then saves its checkpoint and
+    exits, resumable by the same command). Returns (failed labels, stopped labels)."""
+    import signal
     import subprocess
-    import sys
     import time
 
-    pending, running, failed = list(commands), [], []
+    pending, running, failed, stopped = list(commands), [], [], []
     started = time.perf_counter()
     while pending or running:
+        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
+        if out_of_time:
+            stopped += [label for label, _, _ in pending]
+            pending = []
+            for label, proc, _ in running:
+                if proc.poll() is None and label not in stopped:
+                    print(f"[{time.perf_counter() - started:7.0f}s] {label}: time limit, stopping",
+                          flush=True)  # fmt: skip
+                    proc.send_signal(signal.SIGTERM)
+                    stopped.append(label)
         while pending and len(running) < jobs:
             label, argv, log = pending.pop(0)
             log.parent.mkdir(parents=True, exist_ok=True)
             fh = open(log, "a")  # noqa: SIM115 (closed when the process ends)
-            proc = subprocess.Popen([sys.executable, "-m", "core", *argv], cwd=REPO,
-                                    stdout=fh, stderr=subprocess.STDOUT)  # fmt: skip
+            proc = subprocess.Popen(argv, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
             running.append((label, proc, fh))
-        time.sleep(1.0)
+        time.sleep(0.2)
         for item in list(running):
             label, proc, fh = item
             if proc.poll() is not None:
                 fh.close()
                 running.remove(item)
                 status = "ok" if proc.returncode == 0 else f"FAILED ({proc.returncode})"
-                if proc.returncode:
+                if label in stopped:
+                    status = "stopped (resumable)"
+                elif proc.returncode:
                     failed.append(label)
                 print(f"[{time.perf_counter() - started:7.0f}s] {label}: {status}", flush=True)
-    return failed
+    return failed, [label for label in stopped if label not in failed]
 
 
-def batch(names: list[str], seeds: list[int], jobs: int, device: str, n_eval: int) -> None:
-    """Train every entry x seed (``jobs`` processes at once), score each run, ship the first
-    seed of each entry with every seed's metrics, then write the report. Re-runnable: finished
-    runs are skipped, killed ones resumed."""
+def batch(
+    names: list[str],
+    seeds: list[int],
+    jobs: int,
+    device: str,
+    n_eval: int,
+    time_limit: float | None = None,
+) -> None:
+    """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
+    any entry's second), score each run, ship the first seed of each entry with every seed's
+    metrics, then write the report. ``time_limit`` caps the training phase in seconds (runs
+    still going are stopped, resumable, and left unscored). Re-runnable: finished runs are
+    skipped, stopped ones resumed."""
     import shutil
+    import sys
 
+    core_cli = [sys.executable, "-m", "core"]
     logs = RUNS_ROOT / "logs"
     train_jobs = []
-    for name in names:
-        for seed in seeds:
+    for seed in seeds:
+        for name in names:
             e, run = entry(name), entry(name).run_dir(seed)
             if (run / "summary.json").exists():
                 continue
             argv = e.train_argv(seed, device) + (["--resume"] if (run / "config.json").exists()
                                                  else [])  # fmt: skip
-            train_jobs.append((f"train {e.name} s{seed}", argv, logs / f"{run.name}.train.log"))
-    failed = _run_pool(train_jobs, jobs)
+            train_jobs.append((f"train {e.name} s{seed}", core_cli + argv,
+                               logs / f"{run.name}.train.log"))  # fmt: skip
+    failed, stopped = _run_pool(train_jobs, jobs, time_limit)
     eval_jobs = []
     for name in names:
         for seed in seeds:
             run = entry(name).run_dir(seed)
             if (run / "summary.json").exists() and not (run / "metrics.json").exists():
-                argv = ["evaluate", str(run), "--n", str(n_eval), "--device", device]
+                argv = core_cli + ["evaluate", str(run), "--n", str(n_eval), "--device", device]
                 eval_jobs.append((f"evaluate {run.name}", argv, logs / f"{run.name}.eval.log"))
-    failed += _run_pool(eval_jobs, jobs)
+    failed += _run_pool(eval_jobs, jobs)[0]
     for name in names:
         finished = [s for s in seeds if (entry(name).run_dir(s) / "summary.json").exists()]
         if not finished:
@@ -330,6 +346,9 @@ def batch(names: list[str], seeds: list[int], jobs: int, device: str, n_eval: in
 
     cli(["report", str(ZOO_ROOT)])
     write_manifest()
+    if stopped:
+        print(f"{len(stopped)} job(s) stopped at the time limit, resumable by the same command: "
+              f"{stopped}", flush=True)  # fmt: skip
     if failed:
         raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
 
@@ -344,13 +363,16 @@ if __name__ == "__main__":
     parser.add_argument("entries", nargs="*", help=f"entry names, or 'all': {sorted(ENTRIES)}")
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds of training (batch); runs still going are stopped, "
+                        "resumable, and left unscored")  # fmt: skip
     args = parser.parse_intermixed_args()  # options may come before or after the entries
     names = sorted(ENTRIES) if args.entries == ["all"] else args.entries
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.action == "train":
         train_entries(names, seeds, args.device)
     elif args.action == "batch":
-        batch(names, seeds, args.jobs, args.device, args.n_eval)
+        batch(names, seeds, args.jobs, args.device, args.n_eval, args.time_limit)
     elif args.action == "manifest":
         print(write_manifest())
     else:

@@ -24,6 +24,27 @@ def test_gans_of_one_dataset_share_the_step_count():
             assert e.steps == STEPS[e.dataset], e.name
 
 
+def test_run_pool_stops_what_outlives_the_time_limit(tmp_path):
+    """A batch's --time-limit: the quick job finishes, the long one is stopped (SIGTERM), the
+    one that never started is reported stopped, a crash is reported failed."""
+    import sys
+
+    from core.reproduce import _run_pool
+
+    py = [sys.executable, "-c"]
+    commands = [
+        ("quick", [*py, "print('hi')"], tmp_path / "quick.log"),
+        ("crash", [*py, "raise SystemExit(3)"], tmp_path / "crash.log"),
+        ("long", [*py, "import time; time.sleep(120)"], tmp_path / "long.log"),
+        ("queued", [*py, "print('never')"], tmp_path / "queued.log"),
+    ]
+    failed, stopped = _run_pool(commands, jobs=1, time_limit=3.0)
+    assert failed == ["crash"]
+    assert sorted(stopped) == ["long", "queued"]
+    assert (tmp_path / "quick.log").read_text().strip() == "hi"
+    assert not (tmp_path / "queued.log").exists()
+
+
 def test_unknown_entry_names_the_known_ones():
     with pytest.raises(ValueError, match="tgan-mnist-500"):
         entry("tgan-mnist-50")
