@@ -3,6 +3,8 @@
 A claim is split into parts, each a comparison of our numbers (means over seeds): a part is
 True, False, or None when a row it needs is missing. Verdict: "not confirmed" if any measured
 part fails, "confirmed" if every part holds, else "not measured" (naming the missing rows).
+Where both rows of a comparison have >= 2 training seeds, "better" must clear twice the
+standard error of the difference of means; a gap inside that noise fails the part.
 The rule of each claim is written next to it in ``evaluate_claims``; the protocol is never
 tuned until a claim passes.
 """
@@ -60,12 +62,33 @@ def _name(row) -> str:
     return f"{row.model} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
 
 
+NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap
+
+
+def _noise(a, b, base: str) -> float | None:
+    """NOISE_SE x the standard error of mean(a) - mean(b) over training seeds; None unless both
+    rows have >= 2 seeds (one seed's ± is the run's own spread, not a seed-to-seed one)."""
+    if len(a.seeds) < 2 or len(b.seeds) < 2:
+        return None
+    (_, sa), (_, sb) = a.values[base], b.values[base]
+    return NOISE_SE * math.sqrt(sa * sa / len(a.seeds) + sb * sb / len(b.seeds))
+
+
 def _greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:
+    """a better than b on ``base``: by more than the seed noise when both rows have seeds,
+    else by the means alone (said so in the evidence)."""
     if a is None or b is None or _mean(a, base) is None or _mean(b, base) is None:
         return None
-    ok = _mean(a, base) > _mean(b, base) if higher_is_better else _mean(a, base) < _mean(b, base)
+    gap = _mean(a, base) - _mean(b, base)
+    gap = gap if higher_is_better else -gap
+    noise = _noise(a, b, base)
+    if noise is None:
+        ok, why = gap > 0, "means only: a 1-seed row has no seed spread"
+    else:
+        ok = gap > noise
+        why = f"gap {gap:+.3f} vs 2 se {noise:.3f}" + ("" if ok or gap <= 0 else ": within noise")
     evidence.append(f"{base}: {_name(a)} {_fmt(a, base)} vs {_name(b)} {_fmt(b, base)} -> "
-                    f"{'holds' if ok else 'fails'}")  # fmt: skip
+                    f"{'holds' if ok else 'fails'} ({why})")  # fmt: skip
     return ok
 
 
@@ -162,7 +185,8 @@ def _c3(rows) -> tuple[list, list[str]]:
     )
     settled = next((s["step"] for s in stats if abs(s["g_adv"] - TWO_LOG_2) < LOSS_BAND), None)
     by_7500 = settled is not None and settled <= 7500 and g_ok
-    ev.append(f"G first within the band at step {settled}; D near 2 log 2: {d_ok}, "
+    when = "never" if settled is None else f"at step {settled}"
+    ev.append(f"G first within the band: {when}; D near 2 log 2: {d_ok}, "
               f"G near 2 log 2: {g_ok}, G by 7,500 steps: {by_7500}")  # fmt: skip
     return [d_ok, g_ok, by_7500], ev
 

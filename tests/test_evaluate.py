@@ -183,6 +183,24 @@ def test_claims_are_confirmed_refuted_or_not_measured_by_the_numbers():
     assert _verdicts([good, gmm_better])["C5"] == "not confirmed"
 
 
+def test_a_claim_with_seeds_on_both_sides_must_clear_the_seed_noise():
+    """C5 with 3 seeds each: a recall gap of 0.1 over a seed spread of 0.01 holds; the same
+    mean gap over a spread of 0.2 is noise, so the claim is not confirmed."""
+
+    def seeds(model, recalls, mis=1.5):
+        return [_result(model, "mnist", "500", i, 8.0, mis + 0.01 * i, recall=r)
+                for i, r in enumerate(recalls)]  # fmt: skip
+
+    gmm_model = "tgan[df=None,prior=gmm]"
+    tight = seeds("tgan", [0.49, 0.50, 0.51]) + seeds(gmm_model, [0.39, 0.40, 0.41], mis=1.2)
+    assert _verdicts(tight)["C5"] == "confirmed"
+    loose = seeds("tgan", [0.30, 0.50, 0.70]) + seeds(gmm_model, [0.39, 0.40, 0.41], mis=1.2)
+    assert _verdicts(loose)["C5"] == "not confirmed"
+    rows = report.group_rows([{**r, "_folder": "x"} for r in loose])
+    c5 = next(c for c in evaluate_claims(rows) if c.id == "C5")
+    assert any("recall" in e and "within noise" in e for e in c5.evidence)
+
+
 def test_claim_c3_reads_the_loss_curves(tmp_path):
     run = tmp_path / "tgan-fashion"
     run.mkdir()
