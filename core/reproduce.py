@@ -135,12 +135,21 @@ def train_entries(names: list[str], seeds: list[int], device: str = "auto") -> l
     return done
 
 
-def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
-    """Copy a finished run into ``pretrained/<entry>/``: config.json, float16
-    model.safetensors, stats.jsonl, summary.json, the final sample grid. Returns the folder."""
-    import shutil
-
+def shipped_weights(model: str) -> dict:
+    """How a zoo entry's weights are stored: a GAN ships float16 (half the file) and no
+    discriminator (sampling never uses it; D is 16% of a CIFAR-10 t-GAN); the PixelCNN's
+    likelihood is kept exact in float32."""
     import torch
+
+    if model == "pixelcnn":
+        return {"dtype": torch.float32}
+    return {"dtype": torch.float16, "omit": ("discriminator",)}
+
+
+def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
+    """Copy a finished run into ``pretrained/<entry>/``: config.json, model.safetensors (see
+    ``shipped_weights``), stats.jsonl, summary.json, the final sample grid. Returns the folder."""
+    import shutil
 
     from core.atomic import atomic_write_json
     from core.weights import load_pretrained, read_config, save_pretrained
@@ -154,9 +163,7 @@ def ship(name: str, seed: int, dest_root: Path = ZOO_ROOT) -> Path:
     config = read_config(run)
     extra = {k: v for k, v in config.items() if k not in ("format_version", "model")}
     extra["source_run"] = f"runs/zoo/{run.name}"
-    # float16 halves the GANs' files; the PixelCNN's likelihood is kept exact in float32
-    dtype = torch.float32 if e.model == "pixelcnn" else torch.float16
-    save_pretrained(load_pretrained(run), dest, extra=extra, dtype=dtype)
+    save_pretrained(load_pretrained(run), dest, extra=extra, **shipped_weights(e.model))
     for fname in ("stats.jsonl", "summary.json", "nll.json", "metrics.json"):
         if (run / fname).exists():
             shutil.copyfile(run / fname, dest / fname)
@@ -229,7 +236,9 @@ def write_card(dest: Path) -> Path:
         f"{hw.get('cpu_threads')} threads, torch {hw.get('torch')}), wall time "
         f"{summary.get('wall_time_s')} s (a shared machine: other jobs ran beside it)",
         f"- command: `{info.get('train_command')}`",
-        f"- weights: model.safetensors ({config.get('weights_dtype')}), sha256 `{digest}`",
+        f"- weights: model.safetensors ({config.get('weights_dtype')}"
+        + "".join(f", no {m}" for m in config.get("weights_omit", []))
+        + f"), sha256 `{digest}`",
     ]
     if train.get("augment_shift"):
         lines.append("- outside the paper's protocol: DiffAugment, D saw every image (real and "

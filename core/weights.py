@@ -103,17 +103,25 @@ def save_pretrained(
     folder: str | os.PathLike,
     extra: dict | None = None,
     dtype: torch.dtype | None = None,
+    omit: tuple[str, ...] = (),
 ) -> Path:
     """Write config.json (first) and model.safetensors into ``folder``; returns the folder.
 
     ``dtype=torch.float16`` halves the file (floating tensors only); loading casts back.
+    ``omit`` names top-level modules left out (``("discriminator",)``: a shipped GAN needs only
+    what samples); config.json records them, and loading leaves them at their seeded init.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = {"format_version": FORMAT_VERSION, "model": model.config.to_dict()}
     config.update(extra or {})
     config["weights_dtype"] = str(dtype or torch.float32).removeprefix("torch.")
-    state = model.state_dict()
+    modules = dict(model.named_children())
+    unknown = [name for name in omit if name not in modules]
+    if unknown:
+        raise ValueError(f"omit={unknown}: not modules of this model ({sorted(modules)})")
+    config["weights_omit"] = sorted(omit)
+    state = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in omit}
     if dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     atomic_write_json(folder / CONFIG_NAME, config)
@@ -121,9 +129,12 @@ def save_pretrained(
     return folder
 
 
-def load_state_strict(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Copy ``state`` into ``model``; any missing/unexpected key or shape/dtype mismatch raises."""
-    own = model.state_dict()
+def load_state_strict(
+    model: nn.Module, state: dict[str, torch.Tensor], source: str, omitted: tuple[str, ...] = ()
+) -> None:
+    """Copy ``state`` into ``model``; any missing/unexpected key or shape/dtype mismatch raises.
+    Tensors of the ``omitted`` top-level modules must be absent (they keep their init)."""
+    own = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in omitted}
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     problems = []
@@ -164,5 +175,8 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
     except (ConfigError, ValueError) as exc:
         raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
     weights = folder / WEIGHTS_NAME
-    load_state_strict(model, read_safetensors(weights), str(weights))
+    omitted = read_config(folder).get("weights_omit", [])
+    if not isinstance(omitted, list) or not all(isinstance(m, str) for m in omitted):
+        raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list of module names")
+    load_state_strict(model, read_safetensors(weights), str(weights), tuple(omitted))
     return model.to(device).eval()

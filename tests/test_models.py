@@ -38,6 +38,33 @@ def test_model_contract(preset, dataset, tmp_path):
     assert (tmp_path / WEIGHTS_NAME).stat().st_size > 0
 
 
+def test_shipping_without_the_discriminator_samples_the_same_images(tmp_path):
+    """A shipped GAN leaves D out (omit): the file holds no D tensor, loads strictly, and draws
+    bit-identical images; a D tensor in such a file, or omitting a non-module, is an error."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from core.weights import WeightsError
+
+    model = build_model(model_config("tgan", "fake32", width=8), seed=0).eval()
+    save_pretrained(model, tmp_path, dtype=torch.float16, omit=("discriminator",))
+    keys = load_file(tmp_path / WEIGHTS_NAME).keys()
+    assert keys and not any(k.startswith("discriminator.") for k in keys)
+    assert json.loads((tmp_path / "config.json").read_text())["weights_omit"] == ["discriminator"]
+    full = tmp_path / "full"
+    save_pretrained(model, full, dtype=torch.float16)
+    assert (tmp_path / WEIGHTS_NAME).stat().st_size < (full / WEIGHTS_NAME).stat().st_size
+    seeds, labels = [0, 1, 2], [0, 5, 9]
+    assert torch.equal(sample(load_pretrained(tmp_path), seeds, labels).images,
+                       sample(load_pretrained(full), seeds, labels).images)  # fmt: skip
+    save_file(load_file(full / WEIGHTS_NAME), tmp_path / WEIGHTS_NAME)  # D back in the file
+    with pytest.raises(WeightsError, match="unexpected tensors"):
+        load_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="not modules"):
+        save_pretrained(model, tmp_path / "x", omit=("critic",))
+
+
 def test_conditioning_changes_images_only_for_conditional_models():
     for preset, conditional in (("tgan", True), ("acgan", True), ("dcgan", False)):
         model = build_model(model_config(preset, "fake", width=8), seed=0).eval()
