@@ -193,9 +193,11 @@ def _c3(rows) -> tuple[list, list[str]]:
 
 def _c4(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
-    tgan = _best(rows, "cifar10", "tgan", ("full", "500"))
+    tgan = _best(rows, "cifar10", "tgan", ("full", "2000"))
+    regime = tgan.regime if tgan is not None else "full"
+    # like for like: each rival in t-GAN's regime (its other regime only if that one is missing)
     rivals = [r for m in ("dcgan", "acgan", "deligan")
-              if (r := _best(rows, "cifar10", m, ("full", "500"))) is not None]  # fmt: skip
+              if (r := _best(rows, "cifar10", m, (regime,))) is not None]  # fmt: skip
     if tgan is None or not rivals:
         _missing(ev, "tgan and at least one of dcgan / acgan / deligan on cifar10")
         return [None], ev

@@ -201,6 +201,18 @@ def test_a_claim_with_seeds_on_both_sides_must_clear_the_seed_noise():
     assert any("recall" in e and "within noise" in e for e in c5.evidence)
 
 
+def test_claim_c4_compares_cifar_models_in_t_gans_own_regime():
+    """t-GAN (2,000 images) against the rivals' 2,000-image rows, not their full-set rows."""
+    rows = [
+        _result("tgan", "cifar10", "2000", 0, 2.0, 1.7),
+        _result("dcgan", "cifar10", "2000", 0, 2.0, 1.8),  # the like-for-like rival: better
+        _result("dcgan", "cifar10", "full", 0, 2.0, 1.5),  # worse, but another regime
+        _result("acgan", "cifar10", "full", 0, 2.0, 1.4),  # only a full row: the fallback
+    ]  # fmt: skip
+    assert _verdicts(rows)["C4"] == "not confirmed"
+    assert _verdicts([rows[0], rows[2], rows[3]])["C4"] == "confirmed"
+
+
 def test_claim_c3_reads_the_loss_curves(tmp_path):
     run = tmp_path / "tgan-fashion"
     run.mkdir()
