@@ -23,6 +23,7 @@ from core.models import ConfigError, ModelConfig, build_model
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+OMITTABLE = ("discriminator",)  # modules sampling never uses: a shipped GAN may leave them out
 
 
 class WeightsError(RuntimeError):
@@ -117,9 +118,10 @@ def save_pretrained(
     config.update(extra or {})
     config["weights_dtype"] = str(dtype or torch.float32).removeprefix("torch.")
     modules = dict(model.named_children())
-    unknown = [name for name in omit if name not in modules]
+    unknown = [name for name in omit if name not in modules or name not in OMITTABLE]
     if unknown:
-        raise ValueError(f"omit={unknown}: not modules of this model ({sorted(modules)})")
+        raise ValueError(f"omit={unknown}: only {OMITTABLE} may be left out, and only modules "
+                         f"this model has ({sorted(modules)})")  # fmt: skip
     config["weights_omit"] = sorted(omit)
     state = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in omit}
     if dtype is not None:
@@ -176,7 +178,8 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
         raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
     weights = folder / WEIGHTS_NAME
     omitted = read_config(folder).get("weights_omit", [])
-    if not isinstance(omitted, list) or not all(isinstance(m, str) for m in omitted):
-        raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list of module names")
+    if not isinstance(omitted, list) or not all(m in OMITTABLE for m in omitted):
+        raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
+                           f"{list(OMITTABLE)}, got {omitted!r}")  # fmt: skip
     load_state_strict(model, read_safetensors(weights), str(weights), tuple(omitted))
     return model.to(device).eval()

@@ -61,8 +61,14 @@ def test_shipping_without_the_discriminator_samples_the_same_images(tmp_path):
     save_file(load_file(full / WEIGHTS_NAME), tmp_path / WEIGHTS_NAME)  # D back in the file
     with pytest.raises(WeightsError, match="unexpected tensors"):
         load_pretrained(tmp_path)
-    with pytest.raises(ValueError, match="not modules"):
+    with pytest.raises(ValueError, match="may be left out"):
         save_pretrained(model, tmp_path / "x", omit=("critic",))
+    with pytest.raises(ValueError, match="may be left out"):  # sampling needs G
+        save_pretrained(model, tmp_path / "x", omit=("generator",))
+    config = json.loads((full / "config.json").read_text())
+    (full / "config.json").write_text(json.dumps({**config, "weights_omit": ["generator"]}))
+    with pytest.raises(WeightsError, match="weights_omit"):  # a config cannot drop G silently
+        load_pretrained(full)
 
 
 def test_conditioning_changes_images_only_for_conditional_models():
