@@ -56,10 +56,11 @@ def read_config(folder: str | os.PathLike) -> dict:
     return data
 
 
-def model_config_from(folder: str | os.PathLike) -> ModelConfig:
+def model_config_from(folder: str | os.PathLike, config: dict | None = None) -> ModelConfig:
+    """The ModelConfig of a folder (``config``: its already-read config.json, if at hand)."""
     path = Path(folder) / CONFIG_NAME
     try:
-        return ModelConfig.from_dict(read_config(folder)["model"], source=str(path))
+        return ModelConfig.from_dict((config or read_config(folder))["model"], source=str(path))
     except ConfigError as exc:
         raise WeightsError(str(exc)) from exc
 
@@ -171,13 +172,13 @@ def load_state_strict(
 def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild the model of a model/run folder from config.json and load model.safetensors."""
     folder = Path(folder)
-    config = model_config_from(folder)
+    raw = read_config(folder)
     try:
-        model = build_model(config)
+        model = build_model(model_config_from(folder, raw))
     except (ConfigError, ValueError) as exc:
         raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
     weights = folder / WEIGHTS_NAME
-    omitted = read_config(folder).get("weights_omit", [])
+    omitted = raw.get("weights_omit", [])
     if not isinstance(omitted, list) or not all(m in OMITTABLE for m in omitted):
         raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
                            f"{list(OMITTABLE)}, got {omitted!r}")  # fmt: skip
