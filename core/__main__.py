@@ -32,6 +32,7 @@ MODEL_OPTIONS = {
     "--width": ("width", int, "base width of the networks"),
     "--codeword-standardize": ("codeword_standardize", bool, "feed G the standardised codeword"),
     "--d-classifies-fakes": ("d_classifies_fakes", bool, "C (in D) also learns on fakes"),
+    "--d-projection": ("d_projection", bool, "projection D: its logit also sees the label"),
 }
 
 

@@ -55,6 +55,10 @@ class ModelConfig:
     # paper.md §3: D (through C) also minimises the fake term of L_C. False trains C on real
     # images only (G still gets the fake term): an ablation, see pretrained/RESULTS.md.
     d_classifies_fakes: bool = True
+    # Projection discriminator (Miyato & Koyama, 2018; not in the paper): D's real/fake logit for
+    # an (image, label) pair adds <embed(label), features(image)>, so a "4" drawn for class 2
+    # looks fake to D. Needs conditioning; G still gets alpha * L_C.
+    d_projection: bool = False
     alpha: float = 0.0
     extra: dict = field(default_factory=dict)  # family-specific settings (e.g. PixelCNN depth)
 
@@ -70,6 +74,10 @@ class ModelConfig:
             (self.sigma_reg >= 0, "sigma_reg must be >= 0"),
             (self.codeword_sd >= 0, "codeword_sd must be >= 0"),
             (self.codeword_dim >= 1, "codeword_dim must be >= 1"),
+            (
+                not self.d_projection or self.conditioning != "none",
+                "d_projection needs a conditioning (codeword, embedding or onehot)",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -265,6 +273,7 @@ class GANModel(nn.Module):
             in_dim=config.latent_dim + config.cond_dim,
             n_classes=config.n_classes,
             width=config.width,
+            projection=config.d_projection,
         )
         self.generator = build_generator(net_cfg)
         self.discriminator = build_discriminator(net_cfg)
@@ -326,9 +335,12 @@ class GANModel(nn.Module):
             return self.generator(torch.cat([batch.z, cond], dim=1))
         return self.generator(batch.generator_input())
 
-    def discriminate(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(adversarial logits (B,), class logits (B, K), features (B, F))."""
-        return self.discriminator(images)
+    def discriminate(
+        self, images: Tensor, labels: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """(adversarial logits (B,), class logits (B, K), features (B, F)). With
+        ``d_projection`` and ``labels`` the adversarial logit is that of (image, label)."""
+        return self.discriminator(images, labels)
 
 
 MODEL_BUILDERS: dict[str, Callable[[ModelConfig, int], nn.Module]] = {"gan": GANModel}

@@ -26,6 +26,7 @@ class NetConfig:
     in_dim: int  # generator input: latent dim + conditioning dim
     n_classes: int = 10
     width: int = 64  # base channel count (conv) or hidden units / 4 (mlp)
+    projection: bool = False  # D adds <embed(label), features> to its real/fake logit
 
     def __post_init__(self) -> None:
         if self.kind not in NET_KINDS:
@@ -119,10 +120,17 @@ class Discriminator(nn.Module):
         self.n_features = n_features
         self.adv_head = nn.Linear(n_features, 1)
         self.class_head = nn.Linear(n_features, cfg.n_classes)
+        self.projection = nn.Embedding(cfg.n_classes, n_features) if cfg.projection else None
 
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(
+        self, images: Tensor, labels: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Without labels (or without projection) the logit judges the image alone."""
         feats = self.features(images)
-        return self.adv_head(feats).squeeze(1), self.class_head(feats), feats
+        adv = self.adv_head(feats).squeeze(1)
+        if self.projection is not None and labels is not None:
+            adv = adv + (self.projection(labels.to(feats.device)) * feats).sum(1)
+        return adv, self.class_head(feats), feats
 
 
 def build_generator(cfg: NetConfig) -> nn.Module:
@@ -136,10 +144,10 @@ def build_discriminator(cfg: NetConfig) -> Discriminator:
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     """DCGAN initialisation: conv/linear weights N(0, 0.02), batch-norm gamma N(1, 0.02)."""
     for m in module.modules():
-        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear | nn.Embedding):
             with torch.no_grad():
                 m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * 0.02)
-                if m.bias is not None:
+                if getattr(m, "bias", None) is not None:
                     m.bias.zero_()
         elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
             with torch.no_grad():

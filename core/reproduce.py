@@ -87,13 +87,19 @@ def _entries() -> list[ZooEntry]:
     # Outside the paper's protocol, the steps from its literal t-GAN to one whose samples are
     # their class: one-hot codeword means, + DiffAugment (D sees every image shifted by up to
     # 2 px, so it cannot memorise the 500 images), + C learning on real images only (so G cannot
-    # teach C its own labelling). The last is the conditioned t-GAN the app shows first.
+    # teach C its own labelling).
     out.append(ZooEntry("tgan", "mnist", 500, STEPS["mnist"], {"codeword_mean": "onehot"},
                         tag="onehot-aug2", train_options={"augment_shift": 2}))  # fmt: skip
+    # + a projection discriminator (D's real/fake logit also sees the label, so a sample of
+    # the wrong class looks fake): the conditioned t-GAN the app shows first.
+    realc = {"codeword_mean": "onehot", "d_classifies_fakes": False}
+    aug = {"augment_shift": 2}
     for dataset, n_train in (("mnist", 500), ("fashion", 500), ("cifar10", 2000)):
-        out.append(ZooEntry("tgan", dataset, n_train, STEPS[dataset],
-                            {"codeword_mean": "onehot", "d_classifies_fakes": False},
-                            tag="onehot-aug2-realc", train_options={"augment_shift": 2},
+        steps = STEPS[dataset]
+        out.append(ZooEntry("tgan", dataset, n_train, steps, realc, tag="onehot-aug2-realc",
+                            train_options=aug))  # fmt: skip
+        out.append(ZooEntry("tgan", dataset, n_train, steps, {**realc, "d_projection": True},
+                            tag="onehot-aug2-realc-proj", train_options=aug,
                             featured=True))  # fmt: skip
     return out
 

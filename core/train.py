@@ -184,8 +184,8 @@ class GANTrainer:
             fake = augment(fake, self.shift, False, noise)
 
         # D (and the auxiliary classifier C, which shares D's features).
-        real_adv, real_cls, _ = model.discriminate(real)
-        fake_adv, fake_cls, _ = model.discriminate(fake.detach())
+        real_adv, real_cls, _ = model.discriminate(real, labels)
+        fake_adv, fake_cls, _ = model.discriminate(fake.detach(), fake_labels)
         d_adv = losses.d_adversarial_loss(real_adv, fake_adv)
         cls = torch.zeros((), device=real.device)
         if alpha > 0:
@@ -197,7 +197,7 @@ class GANTrainer:
         self.opt_d.step()
 
         # G: non-saturating loss against the updated D, + alpha * L_C(fake), + sigma penalty.
-        g_fake_adv, g_fake_cls, _ = model.discriminate(fake)
+        g_fake_adv, g_fake_cls, _ = model.discriminate(fake, fake_labels)
         g_adv = losses.g_adversarial_loss(g_fake_adv)
         g_total = g_adv
         if use_fake_cls:

@@ -76,14 +76,20 @@ if entry is not None:
                 if getattr(mcfg, "d_classifies_fakes", True) is False
                 else ""
             )
+            + (
+                "; its D judged each image together with its label (a projection "
+                "discriminator), so a sample of the wrong class looked fake"
+                if getattr(mcfg, "d_projection", False)
+                else ""
+            )
             + ". With the paper's codeword the MNIST judge finds only about a quarter of the "
             "samples in their class (pretrained/RESULTS.md)."
         )
     elif entry.conditional and getattr(mcfg, "codeword_mean", None) == "index":
         right.caption(
             "This model uses the paper's codeword (centred on l·1). Few of its samples land in "
-            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2-realc` model to see a t-GAN "
-            "whose columns are its classes."
+            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2-realc-proj` model to see a "
+            "t-GAN whose columns are its classes."
         )
 
 st.subheader("A guided path")

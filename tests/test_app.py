@@ -258,3 +258,27 @@ def test_interpolation_uses_the_shipped_mnist_judge(env, tmp_path, monkeypatch):
     assert not any("No judge" in i.value for i in at.info)
     spec = chart_specs(at)[0]
     assert "p(class | x_t)" in spec
+
+
+def test_home_says_how_a_departing_model_was_trained(tmp_path, monkeypatch):
+    """A featured-recipe model (one-hot codewords, DiffAugment, C on real images, projection D)
+    gets a caption naming each departure from the paper; the paper's model gets the other one."""
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+
+    zoo = make_zoo(tmp_path)
+    cfg = model_config("tgan", "fake", codeword_mean="onehot", d_classifies_fakes=False,
+                       d_projection=True)  # fmt: skip
+    save_pretrained(build_model(cfg, seed=0), zoo / "pretrained" / "tgan-fake-proj",
+                    extra={"train": {"augment_shift": 2}})  # fmt: skip
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo / "pretrained"))
+    monkeypatch.setenv("TGAN_RUNS", str(zoo / "runs"))
+    at = open_page(app(), "home.py", {"model": "tgan-fake-proj"})
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption)
+    for phrase in ("one-hot vector", "shifted by up to 2 px", "real images only",
+                   "projection discriminator"):  # fmt: skip
+        assert phrase in text, phrase
+    at = open_page(app(), "home.py", {"model": "tgan-fake-rand"})
+    text = " ".join(c.value for c in at.caption)
+    assert "paper's codeword" in text and "projection discriminator" not in text

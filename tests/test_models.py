@@ -112,3 +112,35 @@ def test_presets_follow_the_paper_table():
         model_config("vae", "mnist")
     with pytest.raises(ConfigError):
         model_config("tgan", "mnist", df=-1.0)
+
+
+def test_projection_discriminator_judges_the_image_with_its_label(tmp_path):
+    """With d_projection D's real/fake logit is adv(x) + <embed(y), phi(x)>: it changes with
+    the label, the class head and features do not, and without labels D judges x alone. The
+    embedding is drawn from the model seed (two builds agree) and survives save/load."""
+    cfg = model_config("tgan", "fake", width=8, d_projection=True)
+    model = build_model(cfg, seed=0).eval()
+    images = sample(model, [0, 1, 2], [0, 1, 2]).images
+    with torch.no_grad():
+        alone, cls0, feats = model.discriminate(images)
+        as0, cls_a, _ = model.discriminate(images, torch.tensor([0, 0, 0]))
+        as7, cls_b, _ = model.discriminate(images, torch.tensor([7, 7, 7]))
+        emb = model.discriminator.projection.weight
+        want = alone + (emb[[0, 0, 0]] * feats).sum(1)
+    assert torch.allclose(as0, want, atol=1e-6)
+    assert not torch.allclose(as0, as7) and torch.equal(cls_a, cls_b) and torch.equal(cls0, cls_a)
+    twin = build_model(cfg, seed=0)
+    assert torch.equal(twin.discriminator.projection.weight, emb)
+    assert not torch.equal(build_model(cfg, seed=1).discriminator.projection.weight, emb)
+    assert 0.005 < float(emb.detach().std()) < 0.05  # the DCGAN init, not nn.Embedding's N(0, 1)
+    save_pretrained(model, tmp_path)
+    loaded = load_pretrained(tmp_path)
+    assert torch.equal(loaded.discriminator.projection.weight, emb)
+    # a plain model ignores labels entirely
+    plain = build_model(model_config("tgan", "fake", width=8), seed=0).eval()
+    assert plain.discriminator.projection is None
+    with torch.no_grad():
+        assert torch.equal(plain.discriminate(images)[0],
+                           plain.discriminate(images, torch.tensor([0, 1, 2]))[0])  # fmt: skip
+    with pytest.raises(ConfigError, match="d_projection needs a conditioning"):
+        model_config("dcgan", "fake", d_projection=True)

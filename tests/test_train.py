@@ -119,3 +119,20 @@ def test_augmented_run_is_recorded_and_changes_training(tmp_path, tiny_train_con
     assert any(not torch.equal(a[k], b[k]) for k in a)
     with pytest.raises(Exception, match="augment-shift"):
         tiny_train_config(augment_shift=-1)
+
+
+def test_projection_run_trains_its_label_embedding(tmp_path, tiny_train_config):
+    """A --d-projection run records the key, and D's label embedding moves during training
+    (the labels reach the logit), while the plain run has no such tensor."""
+    from core.models import build_model
+
+    run = train(tiny_train_config(steps=6), tmp_path / "proj",
+                model_overrides={"width": 8, "d_projection": True}, progress=False)  # fmt: skip
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"]["d_projection"] is True
+    trained = load_pretrained(run).discriminator.projection.weight
+    init = build_model(load_pretrained(run).config, seed=config["train"]["seed"])
+    assert not torch.equal(trained, init.discriminator.projection.weight)
+    plain = train(tiny_train_config(steps=2), tmp_path / "plain", model_overrides={"width": 8},
+                  progress=False)  # fmt: skip
+    assert not any("projection" in k for k in read_safetensors(plain / "model.safetensors"))
