@@ -239,3 +239,23 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert (tmp_path / "R.md").is_file() and "No metrics.json found" in (
         tmp_path / "R.md"
     ).read_text()
+
+
+def test_claim_c4_is_called_in_the_regime_where_the_rivals_are():
+    """With t-GAN rows in both regimes, C4 is called where most rivals have their own row (the
+    2,000-image set here); the full-set comparison is shown, marked not counted."""
+    rows = [
+        _result("tgan", "cifar10", "2000", 0, 2.0, 1.9),
+        _result("dcgan", "cifar10", "2000", 0, 2.0, 1.8),
+        _result("acgan", "cifar10", "2000", 0, 2.0, 1.7),
+        _result("tgan", "cifar10", "full", 0, 2.0, 1.4),  # worse than the full-set rival
+        _result("dcgan", "cifar10", "full", 0, 2.0, 1.5),
+    ]  # fmt: skip
+    assert _verdicts(rows)["C4"] == "confirmed"
+    grouped = report.group_rows([{**r, "_folder": "x"} for r in rows])
+    c4 = next(c for c in evaluate_claims(grouped) if c.id == "C4")
+    counted, shown = c4.evidence[:2], c4.evidence[3:]
+    assert all("2000" in e and "holds" in e for e in counted)
+    assert "not counted" in c4.evidence[2] and "full" in shown[0] and "fails" in shown[0]
+    # with the rivals' rows only in the full set, the full-set t-GAN is the one called
+    assert _verdicts([rows[0], rows[3], rows[4]])["C4"] == "not confirmed"
