@@ -213,8 +213,10 @@ def _c4(rows) -> tuple[list, list[str]]:
             ev.append(f"not counted, t-GAN's other regime ({tgan.regime}):")
         for m in names:
             rival = _best(rows, "cifar10", m, (tgan.regime,))
-            ok = _greater(tgan, rival, "mis", ev) if rival is not None else None
-            if i == 0 and rival is not None:
+            if rival is None:
+                continue
+            ok = _greater(tgan, rival, "mis", ev)
+            if i == 0:
                 parts.append(ok)
     return parts, ev
 
