@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_nonneg_int,
         help="DiffAugment: shift what D sees by up to N px (default 0 = off)",
     )
+    t.add_argument("--augment-color", type=_bool, help="DiffAugment: random brightness, "
+                   "saturation, contrast on what D sees (true/false; default false)")  # fmt: skip
+    t.add_argument("--augment-cutout", type=_finite_float, help="DiffAugment: cut a square of "
+                   "this fraction of the side out of what D sees (default 0 = off; 0.5 in "
+                   "DiffAugment)")  # fmt: skip
     for flag, (_, typ, text) in MODEL_OPTIONS.items():
         parse = {int: _positive_int, float: _finite_float, bool: _bool}.get(typ, typ)
         t.add_argument(flag, type=parse,

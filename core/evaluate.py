@@ -75,7 +75,7 @@ def regime_of(n_train: int | None, dataset: str) -> str:
 
 # Training options that change what a model is (not just how long or where it ran): a run that
 # sets one is labelled with it, so it never shares a report row with the paper's protocol.
-PROTOCOL_TRAIN_KEYS = ("augment_shift",)
+PROTOCOL_TRAIN_KEYS = ("augment_shift", "augment_color", "augment_cutout")
 
 
 def model_label(model_block: dict, train_block: dict | None = None) -> str:

@@ -84,6 +84,10 @@ class TrainConfig:
     # DiffAugment (Zhao et al. 2020): every image D sees, real or fake, is shifted by up to this
     # many pixels, differentiably, so D cannot memorise a small training set. 0 = off (paper).
     augment_shift: int = 0
+    # DiffAugment's other two transforms: colour (random brightness, saturation, contrast per
+    # image) and cutout (a square of this fraction of the side set to 0, mid-grey). Off = paper.
+    augment_color: bool = False
+    augment_cutout: float = 0.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -97,6 +101,14 @@ class TrainConfig:
             (self.checkpoint_every >= 1, "checkpoint_every must be >= 1 (--checkpoint-every)"),
             (self.seed >= 0, "seed must be >= 0 (--seed)"),
             (self.augment_shift >= 0, "augment_shift must be >= 0, 0 = off (--augment-shift)"),
+            (
+                isinstance(self.augment_color, bool),
+                "augment_color must be true or false (--augment-color)",
+            ),
+            (
+                0 <= self.augment_cutout < 1,
+                "augment_cutout must be in [0, 1), 0 = off (--augment-cutout)",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -159,13 +171,57 @@ def hardware(device: torch.device) -> dict:
 # --- per-family steps ----------------------------------------------------------------------
 
 
+def color_augment(images: Tensor, generator: torch.Generator) -> Tensor:
+    """DiffAugment's colour transforms (Zhao et al. 2020) on images (B, C, H, W) in [-1, 1], one
+    draw per image: brightness + U(-0.5, 0.5), saturation x U(0, 2) about each pixel's channel
+    mean, contrast x U(0.5, 1.5) about the image's mean. Differentiable in ``images``."""
+    dev = generator.device
+
+    def draw() -> Tensor:
+        u = torch.rand(images.shape[0], 1, 1, 1, generator=generator, device=dev)
+        return u.to(images.device)
+
+    x = images + (draw() - 0.5)
+    mean = x.mean(dim=1, keepdim=True)
+    x = (x - mean) * (draw() * 2) + mean
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) * (draw() + 0.5) + mean
+
+
+def cutout(images: Tensor, fraction: float, generator: torch.Generator) -> Tensor:
+    """DiffAugment's cutout: one square of side ``fraction`` x the image side per image, at a
+    random centre (it may reach past the border), set to 0 (mid-grey in [-1, 1])."""
+    b, _, h, w = images.shape
+    sh, sw = int(h * fraction + 0.5), int(w * fraction + 0.5)
+    if sh == 0 or sw == 0:
+        return images
+    dev = generator.device
+    cy = torch.randint(0, h + (1 - sh % 2), (b, 1, 1), generator=generator, device=dev)
+    cx = torch.randint(0, w + (1 - sw % 2), (b, 1, 1), generator=generator, device=dev)
+    rows = torch.arange(h, device=dev)[None, :, None] - cy + sh // 2
+    cols = torch.arange(w, device=dev)[None, None, :] - cx + sw // 2
+    inside = (rows >= 0) & (rows < sh) & (cols >= 0) & (cols < sw)
+    return images * (~inside)[:, None].to(device=images.device, dtype=images.dtype)
+
+
+def diff_augment(images: Tensor, cfg: TrainConfig, generator: torch.Generator) -> Tensor:
+    """The run's DiffAugment policy, in DiffAugment's order: colour, translation, cutout."""
+    if cfg.augment_color:
+        images = color_augment(images, generator)
+    if cfg.augment_shift:
+        images = augment(images, cfg.augment_shift, False, generator)
+    if cfg.augment_cutout:
+        images = cutout(images, cfg.augment_cutout, generator)
+    return images
+
+
 class GANTrainer:
     """One optimisation step of D, then G, for every GAN preset (paper.md §3)."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model = model
         betas = (cfg.beta1, cfg.beta2)
-        self.shift = cfg.augment_shift
+        self.cfg = cfg
         self.opt_d = torch.optim.Adam(model.discriminator_parameters(), lr=cfg.lr, betas=betas)
         self.opt_g = torch.optim.Adam(model.generator_parameters(), lr=cfg.lr, betas=betas)
 
@@ -179,9 +235,8 @@ class GANTrainer:
         fake_labels = torch.randint(0, mcfg.n_classes, (len(real),), generator=noise,
                                     device=noise.device)  # fmt: skip
         fake = model.generate(model.draw_latents(fake_labels, noise))
-        if self.shift:  # DiffAugment: D (and C) only ever see shifted images, real and fake
-            real = augment(real, self.shift, False, noise)
-            fake = augment(fake, self.shift, False, noise)
+        # DiffAugment: D (and C) only ever see augmented images, real and fake alike.
+        real, fake = diff_augment(real, self.cfg, noise), diff_augment(fake, self.cfg, noise)
 
         # D (and the auxiliary classifier C, which shares D's features).
         real_adv, real_cls, _ = model.discriminate(real, labels)

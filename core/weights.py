@@ -24,6 +24,12 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 OMITTABLE = ("discriminator",)  # modules sampling never uses: a shipped GAN may leave them out
+# int8 weights: each large matrix / conv kernel W of the generator is stored as round(W / s) in
+# int8 with one float16 scale per row of dim 0, s = max|W_row| / 127, under ``<name>`` +
+# SCALE_SUFFIX. The prior's parameters, the output layer and every vector stay float16.
+SCALE_SUFFIX = ".int8_scale"
+INT8_MODULES = ("generator.",)
+INT8_MIN_NUMEL = 2**16
 
 
 class WeightsError(RuntimeError):
@@ -110,6 +116,9 @@ def save_pretrained(
     """Write config.json (first) and model.safetensors into ``folder``; returns the folder.
 
     ``dtype=torch.float16`` halves the file (floating tensors only); loading casts back.
+    ``dtype=torch.int8`` nearly quarters it: the generator's large matrices and kernels are
+    quantised symmetrically per row (``quantize_int8``), the rest kept in float16; loading
+    dequantises.
     ``omit`` names top-level modules left out (``("discriminator",)``: a shipped GAN needs only
     what samples); config.json records them, and loading leaves them at their seeded init.
     """
@@ -125,11 +134,55 @@ def save_pretrained(
                          f"this model has ({sorted(modules)})")  # fmt: skip
     config["weights_omit"] = sorted(omit)
     state = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in omit}
-    if dtype is not None:
+    if dtype == torch.int8:
+        state = quantize_int8(state)
+    elif dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     atomic_write_json(folder / CONFIG_NAME, config)
     atomic_write_bytes(folder / WEIGHTS_NAME, state_to_bytes(state, {"format": "pt"}))
     return folder
+
+
+def quantize_int8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The generator's floating tensors of ndim >= 2 and at least INT8_MIN_NUMEL values -> int8
+    + one float16 scale per row of dim 0; other floating tensors -> float16; the rest unchanged.
+    Inverse: ``dequantize_int8``."""
+    out = {}
+    for key, value in state.items():
+        if not value.is_floating_point():
+            out[key] = value
+        elif (value.ndim < 2 or value.numel() < INT8_MIN_NUMEL
+              or not key.startswith(INT8_MODULES)):  # fmt: skip
+            out[key] = value.to(torch.float16)
+        else:
+            w = value.detach().float()
+            amax = w.abs().flatten(1).amax(1).clamp_min(1e-12)
+            scale = (amax / 127.0).to(torch.float16).float()  # the scale as it will be stored
+            shape = (-1,) + (1,) * (w.ndim - 1)
+            out[key] = (w / scale.view(shape)).round().clamp(-127, 127).to(torch.int8)
+            out[key + SCALE_SUFFIX] = scale.to(torch.float16)
+    return out
+
+
+def dequantize_int8(state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
+    """Undo ``quantize_int8`` (a state without scales comes back as it is). An int8 tensor
+    whose scale is missing, or a scale of the wrong shape or without its tensor, raises."""
+    scales = {k[: -len(SCALE_SUFFIX)]: v for k, v in state.items() if k.endswith(SCALE_SUFFIX)}
+    out = {k: v for k, v in state.items() if not k.endswith(SCALE_SUFFIX)}
+    for key, scale in scales.items():
+        q = out.get(key)
+        if q is None or q.dtype != torch.int8:
+            raise WeightsError(f"{source}: scale {key + SCALE_SUFFIX} has no int8 tensor {key}")
+        if q.ndim < 2 or tuple(scale.shape) != (q.shape[0],) or not scale.is_floating_point():
+            raise WeightsError(
+                f"{source}: {key + SCALE_SUFFIX} must be a float vector of {q.shape[0]} values "
+                f"(one per row), got {tuple(scale.shape)}"
+            )
+        out[key] = q.float() * scale.float().view((-1,) + (1,) * (q.ndim - 1))
+    unscaled = sorted(k for k, v in out.items() if v.dtype == torch.int8)
+    if unscaled:
+        raise WeightsError(f"{source}: int8 tensors without their scale: {unscaled[:5]}")
+    return out
 
 
 def load_state_strict(
@@ -182,5 +235,6 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
     if not isinstance(omitted, list) or not all(m in OMITTABLE for m in omitted):
         raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
                            f"{list(OMITTABLE)}, got {omitted!r}")  # fmt: skip
-    load_state_strict(model, read_safetensors(weights), str(weights), tuple(omitted))
+    state = dequantize_int8(read_safetensors(weights), str(weights))
+    load_state_strict(model, state, str(weights), tuple(omitted))
     return model.to(device).eval()

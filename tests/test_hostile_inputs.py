@@ -266,6 +266,9 @@ CASES = [
     Case("weights-int-dtype", ["sample", RUN], ("dtype torch.int32",),
          setup=_edit_weights("model.safetensors", lambda s: s.update(
              {k: v.to(torch.int32) for k, v in s.items() if v.is_floating_point()}))),
+    Case("weights-int8-no-scale", ["sample", RUN], ("int8 tensors without their scale",),
+         setup=_edit_weights("model.safetensors", lambda s: s.update(
+             {k: v.to(torch.int8) for k, v in s.items() if v.is_floating_point()}))),
     Case("weights-float64", ["sample", RUN], ("expected float32 or float16",),
          setup=_edit_weights("model.safetensors", lambda s: s.update(
              {k: v.double() for k, v in s.items() if v.is_floating_point()}))),

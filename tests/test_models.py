@@ -71,6 +71,47 @@ def test_shipping_without_the_discriminator_samples_the_same_images(tmp_path):
         load_pretrained(full)
 
 
+def test_int8_weights_quarter_the_generator_and_draw_nearly_the_same_images(tmp_path):
+    """dtype=int8 (the CIFAR-10 zoo's format): the generator's large kernels are int8 with one
+    scale per row, each weight within half a step of its value; the rest stays float16; images
+    drawn from the file match the float32 model's to well under one 8-bit grey level on
+    average; a file whose scale is missing or of the wrong shape is refused by name."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from core.weights import SCALE_SUFFIX, WeightsError
+
+    model = build_model(model_config("tgan", "fake32", width=64), seed=0).eval()
+    save_pretrained(model, tmp_path / "h", dtype=torch.float16, omit=("discriminator",))
+    save_pretrained(model, tmp_path / "q", dtype=torch.int8, omit=("discriminator",))
+    size = {k: (tmp_path / k / WEIGHTS_NAME).stat().st_size for k in "hq"}
+    assert size["q"] < 0.6 * size["h"], size
+    assert json.loads((tmp_path / "q" / "config.json").read_text())["weights_dtype"] == "int8"
+    stored = load_file(tmp_path / "q" / WEIGHTS_NAME)
+    quantised = [k for k, v in stored.items() if v.dtype == torch.int8]
+    assert quantised and all(k.startswith("generator.") for k in quantised)
+    assert all(stored[k].dtype == torch.float16 for k in stored if k.startswith("prior."))
+    loaded = load_pretrained(tmp_path / "q")
+    own, back = model.state_dict(), loaded.state_dict()
+    for key in quantised:
+        step = stored[key + SCALE_SUFFIX].float().view((-1,) + (1,) * (own[key].ndim - 1))
+        assert ((back[key] - own[key]).abs() <= 0.5 * step + 1e-6).all(), key
+        assert not torch.equal(back[key], own[key]), key  # it was quantised, not copied
+    seeds, labels = list(range(32)), [i % 10 for i in range(32)]
+    diff = (sample(loaded, seeds, labels).images - sample(model, seeds, labels).images).abs()
+    assert diff.mean() < 1 / 255, float(diff.mean())
+    key = quantised[0]
+    save_file({k: v for k, v in stored.items() if k != key + SCALE_SUFFIX},
+              tmp_path / "q" / WEIGHTS_NAME)  # fmt: skip
+    with pytest.raises(WeightsError, match="without their scale"):
+        load_pretrained(tmp_path / "q")
+    save_file({**stored, key + SCALE_SUFFIX: torch.ones(3, dtype=torch.float16)},
+              tmp_path / "q" / WEIGHTS_NAME)  # fmt: skip
+    with pytest.raises(WeightsError, match="one per row"):
+        load_pretrained(tmp_path / "q")
+
+
 def test_conditioning_changes_images_only_for_conditional_models():
     for preset, conditional in (("tgan", True), ("acgan", True), ("dcgan", False)):
         model = build_model(model_config(preset, "fake", width=8), seed=0).eval()

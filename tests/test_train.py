@@ -108,6 +108,43 @@ def test_diffaugment_shifts_real_and_fake_and_lets_gradients_through():
     assert image.grad is not None and float(image.grad.abs().sum()) > 0
 
 
+def test_diffaugment_colour_and_cutout_do_what_diffaugment_does():
+    """Colour: one brightness / saturation / contrast draw per image (a flat grey image stays
+    flat, only its level moves; a grey image stays grey), differentiable. Cutout: a square of
+    exactly side x fraction (when inside the border) set to 0, the rest untouched. The policy
+    applies colour, then translation, then cutout, and nothing when all are off."""
+    from core.train import TrainConfig, color_augment, cutout, diff_augment
+
+    gen = torch.Generator().manual_seed(0)
+    flat = torch.full((256, 3, 8, 8), 0.2, requires_grad=True)
+    out = color_augment(flat, gen)
+    per_image = out.detach().flatten(1)
+    assert torch.allclose(per_image, per_image[:, :1].expand_as(per_image), atol=1e-6)
+    shift = per_image[:, 0] - 0.2
+    assert shift.min() >= -0.5 - 1e-6 and shift.max() <= 0.5 + 1e-6 and shift.std() > 0.2
+    out.sum().backward()
+    assert flat.grad is not None and float(flat.grad.abs().sum()) > 0
+    colour = torch.rand(64, 3, 8, 8, generator=gen) * 2 - 1
+    changed = color_augment(colour, gen)
+    assert not torch.allclose(changed, colour) and changed.shape == colour.shape
+
+    ones = torch.ones(512, 1, 16, 16)
+    cut = cutout(ones, 0.5, gen)
+    zeros = (cut == 0).flatten(1).sum(1)
+    assert set(cut.unique().tolist()) <= {0.0, 1.0}
+    assert zeros.max() == 64 and (zeros < 64).any() and (zeros > 0).all()  # 8x8 unless clipped
+    for row in (cut[zeros == 64][:, 0] == 0).nonzero()[:, 1:].reshape(-1, 64, 2):
+        assert (row.max(0).values - row.min(0).values).tolist() == [7, 7]  # one 8x8 square
+    assert torch.equal(cutout(ones, 0.0, gen), ones)
+    plain = TrainConfig()
+    assert torch.equal(diff_augment(colour, plain, gen), colour)
+    full = TrainConfig(augment_shift=2, augment_color=True, augment_cutout=0.5)
+    assert diff_augment(colour, full, gen).shape == colour.shape
+    for bad in ({"augment_cutout": 1.0}, {"augment_cutout": -0.1}, {"augment_color": 1}):
+        with pytest.raises(Exception, match="augment"):
+            TrainConfig(**bad)
+
+
 def test_augmented_run_is_recorded_and_changes_training(tmp_path, tiny_train_config):
     plain = train(tiny_train_config(), tmp_path / "plain", model_overrides={"width": 8},
                   progress=False)  # fmt: skip
