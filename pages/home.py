@@ -65,12 +65,16 @@ if entry is not None:
         "within-class variety is what the heavy tails and the codeword noise are there for."
     )
     mcfg = cache.model(entry).config
-    shift = cache.train_config(str(entry.folder)).get("augment_shift", 0)
+    train_cfg = cache.train_config(str(entry.folder))
+    shift = train_cfg.get("augment_shift", 0)
+    seen = ["colour-jittered"] if train_cfg.get("augment_color") else []
+    seen += [f"shifted by up to {shift} px"] if shift else []
+    seen += ["with a square cut out"] if train_cfg.get("augment_cutout") else []
     if entry.conditional and getattr(mcfg, "codeword_mean", None) == "onehot":
         right.caption(
             "This model departs from the formula above: class l's codeword is centred on the "
             "one-hot vector e_l, not on l·1"
-            + (f"; D saw every image shifted by up to {shift} px while it trained" if shift else "")
+            + (f"; D saw every image {', '.join(seen)} while it trained" if seen else "")
             + (
                 "; its classifier C learned from real images only"
                 if getattr(mcfg, "d_classifies_fakes", True) is False

@@ -271,6 +271,9 @@ def test_home_says_how_a_departing_model_was_trained(tmp_path, monkeypatch):
                        d_projection=True)  # fmt: skip
     save_pretrained(build_model(cfg, seed=0), zoo / "pretrained" / "tgan-fake-proj",
                     extra={"train": {"augment_shift": 2}})  # fmt: skip
+    save_pretrained(build_model(cfg, seed=0), zoo / "pretrained" / "tgan-fake-diffaug",
+                    extra={"train": {"augment_shift": 4, "augment_color": True,
+                                     "augment_cutout": 0.5}})  # fmt: skip
     monkeypatch.setenv("TGAN_PRETRAINED", str(zoo / "pretrained"))
     monkeypatch.setenv("TGAN_RUNS", str(zoo / "runs"))
     at = open_page(app(), "home.py", {"model": "tgan-fake-proj"})
@@ -279,6 +282,9 @@ def test_home_says_how_a_departing_model_was_trained(tmp_path, monkeypatch):
     for phrase in ("one-hot vector", "shifted by up to 2 px", "real images only",
                    "projection discriminator"):  # fmt: skip
         assert phrase in text, phrase
+    at = open_page(app(), "home.py", {"model": "tgan-fake-diffaug"})
+    text = " ".join(c.value for c in at.caption)
+    assert "colour-jittered, shifted by up to 4 px, with a square cut out" in text
     at = open_page(app(), "home.py", {"model": "tgan-fake-rand"})
     text = " ".join(c.value for c in at.caption)
     assert "paper's codeword" in text and "projection discriminator" not in text
