@@ -214,7 +214,10 @@ def repack(name: str, dest_root: Path = ZOO_ROOT) -> Path:
     drop = ("format_version", "model", "weights_dtype", "weights_omit", "weights_source")
     extra = {k: v for k, v in config.items() if k not in drop}
     if not from_run:  # e.g. a GPU run whose float32 weights stayed on the GPU machine
-        extra["weights_source"] = f"re-encoded from shipped {config.get('weights_dtype')} weights"
+        # a second repack keeps the first one's account of where the weights came from
+        extra["weights_source"] = config.get("weights_source") or (
+            f"re-encoded from shipped {config.get('weights_dtype')} weights"
+        )
     save_pretrained(model, dest, extra=extra, **shipped_weights(e.model, e.dataset))
     write_card(dest)
     return dest

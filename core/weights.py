@@ -156,8 +156,9 @@ def quantize_int8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             out[key] = value.to(torch.float16)
         else:
             w = value.detach().float()
-            amax = w.abs().flatten(1).amax(1).clamp_min(1e-12)
-            scale = (amax / 127.0).to(torch.float16).float()  # the scale as it will be stored
+            amax = w.abs().flatten(1).amax(1)
+            # the scale as it will be stored; never 0 (an all-zero row stays exactly zero)
+            scale = (amax / 127.0).to(torch.float16).float().clamp_min(2.0**-24)
             shape = (-1,) + (1,) * (w.ndim - 1)
             out[key] = (w / scale.view(shape)).round().clamp(-127, 127).to(torch.int8)
             out[key + SCALE_SUFFIX] = scale.to(torch.float16)

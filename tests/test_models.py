@@ -80,7 +80,7 @@ def test_int8_weights_quarter_the_generator_and_draw_nearly_the_same_images(tmp_
 
     from safetensors.torch import load_file, save_file
 
-    from core.weights import SCALE_SUFFIX, WeightsError
+    from core.weights import SCALE_SUFFIX, WeightsError, dequantize_int8, quantize_int8
 
     model = build_model(model_config("tgan", "fake32", width=64), seed=0).eval()
     save_pretrained(model, tmp_path / "h", dtype=torch.float16, omit=("discriminator",))
@@ -101,6 +101,11 @@ def test_int8_weights_quarter_the_generator_and_draw_nearly_the_same_images(tmp_
     seeds, labels = list(range(32)), [i % 10 for i in range(32)]
     diff = (sample(loaded, seeds, labels).images - sample(model, seeds, labels).images).abs()
     assert diff.mean() < 1 / 255, float(diff.mean())
+    zero_row = {"generator.w": torch.cat([torch.zeros(1, 300), torch.randn(1, 300)]).repeat(128, 1)}
+    packed = quantize_int8(zero_row)  # no zero scale: 0 / 0 would make the cast undefined
+    assert (packed["generator.w" + SCALE_SUFFIX].float() > 0).all()
+    back = dequantize_int8(packed, "test")["generator.w"]
+    assert torch.isfinite(back).all() and torch.equal(back[::2], torch.zeros(128, 300))
     key = quantised[0]
     save_file({k: v for k, v in stored.items() if k != key + SCALE_SUFFIX},
               tmp_path / "q" / WEIGHTS_NAME)  # fmt: skip

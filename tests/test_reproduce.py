@@ -117,6 +117,34 @@ def test_every_shipped_entry_is_stored_as_the_protocol_says():
         assert config.get("weights_omit", []) == sorted(want.get("omit", ())), e.name
 
 
+def test_repack_turns_a_float16_cifar10_entry_into_int8_once(tmp_path):
+    """repack re-encodes a shipped float16 CIFAR-10 generator as int8 (no run weights here:
+    from the shipped file, and config.json says so); a second repack changes no byte of the
+    weights and keeps that account."""
+    import torch
+
+    from core.models import build_model, model_config
+    from core.reproduce import repack
+    from core.weights import save_pretrained
+
+    name = "dcgan-cifar10-2000"
+    dest = tmp_path / name
+    save_pretrained(build_model(model_config("dcgan", "cifar10"), seed=0), dest,
+                    dtype=torch.float16, omit=("discriminator",))  # fmt: skip
+    half = (dest / "model.safetensors").stat().st_size
+    (dest / "entry.json").write_text('{"seed": 99}')  # a seed with no run on this machine
+    source = "re-encoded from shipped float16 weights"
+    repack(name, tmp_path)
+    config = json.loads((dest / "config.json").read_text())
+    assert config["weights_dtype"] == "int8" and config["weights_source"] == source
+    first = (dest / "model.safetensors").read_bytes()
+    assert len(first) < 0.6 * half
+    assert "int8 per-row scales" in (dest / "card.md").read_text()
+    repack(name, tmp_path)
+    assert (dest / "model.safetensors").read_bytes() == first
+    assert json.loads((dest / "config.json").read_text())["weights_source"] == source
+
+
 def test_featured_mnist_tgan_is_its_conditioned_class_at_least_95_percent():
     """Issue 6's bar for the t-GAN the app shows first (its fresh re-score is checked above),
     met by the shipped weights and by every training seed, not by a lucky one."""
