@@ -92,7 +92,7 @@ if entry is not None:
     elif entry.conditional and getattr(mcfg, "codeword_mean", None) == "index":
         right.caption(
             "This model uses the paper's codeword (centred on l·1). Few of its samples land in "
-            "their class (pretrained/RESULTS.md); pick a `-onehot-aug2-realc-proj` model to see a "
+            "their class (pretrained/RESULTS.md); pick a `-realc-proj` model to see a "
             "t-GAN whose columns are its classes."
         )
 
