@@ -107,9 +107,9 @@ def _entries() -> list[ZooEntry]:
                             featured=dataset not in DIFFAUG_FEATURED))  # fmt: skip
     # DiffAugment's whole policy (colour, 4 px translation, cutout 0.5), the setting of its own
     # CIFAR-10 limited-data experiments, in place of the 2 px shift: the CIFAR-10 t-GAN the app
-    # shows first, and the same policy tried on Fashion-MNIST-500.
+    # shows first, and the same policy tried on MNIST-500 and Fashion-MNIST-500.
     diffaug = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
-    for dataset, n_train in (("fashion", 500), ("cifar10", 2000)):
+    for dataset, n_train in (("mnist", 500), ("fashion", 500), ("cifar10", 2000)):
         out.append(ZooEntry("tgan", dataset, n_train, STEPS[dataset],
                             {**realc, "d_projection": True}, tag="onehot-diffaug-realc-proj",
                             train_options=diffaug,
