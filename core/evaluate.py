@@ -320,8 +320,11 @@ def one_line(result: dict) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.train import resolve_device
+
     if args.threads:
         torch.set_num_threads(args.threads)
+    args.device = str(resolve_device(args.device))  # "auto" (reproduce batch's default) included
     if (args.folder is None) == (args.real is None):
         raise ValueError("give a run / pretrained folder, or --real DATASET (not both)")
     if args.n < 20:
@@ -379,7 +382,7 @@ def add_cli(sub) -> None:
     ev.add_argument("--real", default=None, help="score DATASET's test split (reference row)")
     ev.add_argument("--n", type=int, default=DEFAULT_N, help="samples (default 10000)")
     ev.add_argument("--judge", default="own", help="own (default) | inception (local weights)")
-    ev.add_argument("--device", default="cpu", help="cpu | cuda")
+    ev.add_argument("--device", default="cpu", help="cpu (default) | cuda | auto")
     ev.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ev.set_defaults(handler=cmd_evaluate)
 

@@ -9,6 +9,7 @@ An entry is ``<model>-<dataset>-<regime>[-<tag>]`` with regime the training-set 
     python -m core.reproduce ship tgan-mnist-500 --seeds 0
     python -m core.reproduce batch all --seeds 0,1,2 --jobs 8 --device cuda   # the GPU script
     python -m core.reproduce manifest        # pretrained/MANIFEST.json (sha256 + size per file)
+    python -m core.reproduce rescore all     # every shipped seed again, after a judge changed
 """
 
 from __future__ import annotations
@@ -420,10 +421,7 @@ def batch(
                 target = dest / "seeds" / f"s{seed}"
                 target.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(metrics, target / "metrics.json")
-    from core.__main__ import main as cli
-
-    cli(["report", str(ZOO_ROOT)])
-    write_manifest()
+    _report_and_manifest()
     if stopped:
         print(f"{len(stopped)} job(s) stopped at the time limit, resumable by the same command: "
               f"{stopped}", flush=True)  # fmt: skip
@@ -431,11 +429,94 @@ def batch(
         raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
 
 
+def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int]]:
+    """The folders ``rescore`` scores for one shipped entry: (seed, folder) for every seed in
+    its seeds/ or with a finished run here (the run when it has its float32 weights, else the
+    shipped folder for the shipped seed), and the seeds with no weights on this machine."""
+    import json
+    import re
+
+    from core.weights import WEIGHTS_NAME
+
+    e, dest = entry(name), ZOO_ROOT / name
+    info_path = dest / "entry.json"
+    if not info_path.exists():
+        raise ValueError(f"{dest} is not a shipped entry (no entry.json); ship it first")
+    shipped_seed = int(json.loads(info_path.read_text())["seed"])
+    seeds = {shipped_seed} | {int(p.name[1:]) for p in (dest / "seeds").glob("s*") if p.is_dir()}
+    pattern = re.compile(rf"{re.escape(name)}-s(\d+)")
+    for run in RUNS_ROOT.glob(f"{name}-s*"):
+        found = pattern.fullmatch(run.name)
+        if found and (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+            seeds.add(int(found.group(1)))
+    plan, missing = [], []
+    for seed in sorted(seeds):
+        run = e.run_dir(seed)
+        if (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+            plan.append((seed, run))
+        elif seed == shipped_seed:
+            plan.append((seed, dest))
+        else:
+            missing.append(seed)
+    return plan, missing
+
+
+def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
+    """Score every seed of each shipped entry again with the judges as they are now (after a
+    judge was retrained, say): each seed from its run's float32 weights where this machine has
+    them, else the shipped seed from the shipped weights. A seed with neither (its weights
+    never reached this machine) leaves the entry's seeds/, since its scores came from another
+    judge; the command that retrains it is printed. Cards follow; returns the failed jobs."""
+    import json
+    import shutil
+    import sys
+
+    core_cli = [sys.executable, "-m", "core"]
+    logs = RUNS_ROOT / "logs"
+    plans = {name: _rescore_plan(name) for name in names}  # every entry checked before any work
+    jobs_list = [(f"evaluate {name} s{seed}",
+                  core_cli + ["evaluate", str(folder), "--n", str(n_eval), "--device", device],
+                  logs / f"{name}-s{seed}.rescore.log")
+                 for name, (plan, _) in plans.items() for seed, folder in plan]  # fmt: skip
+    failed = _run_pool(jobs_list, jobs)[0]
+    for name, (plan, missing) in plans.items():
+        e, dest = entry(name), ZOO_ROOT / name
+        shipped_seed = int(json.loads((dest / "entry.json").read_text())["seed"])
+        for seed, folder in plan:
+            if f"evaluate {name} s{seed}" in failed:
+                continue
+            target = dest / "seeds" / f"s{seed}"
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / "metrics.json", target / "metrics.json")
+            if seed == shipped_seed and folder != dest:
+                shutil.copyfile(folder / "metrics.json", dest / "metrics.json")
+            if folder == dest and e.run_dir(seed).is_dir():  # keep the run's record in step
+                shutil.copyfile(folder / "metrics.json", e.run_dir(seed) / "metrics.json")
+        for seed in missing:
+            shutil.rmtree(dest / "seeds" / f"s{seed}", ignore_errors=True)
+            print(
+                f"{name} s{seed}: no weights on this machine, dropped from seeds/ (its scores "
+                f"came from another judge); retrain: {train_command(e, seed)}",
+                flush=True,
+            )
+        write_card(dest)
+    return failed
+
+
+def _report_and_manifest() -> None:
+    from core.__main__ import main as cli
+
+    cli(["report", str(ZOO_ROOT)])
+    write_manifest()
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="train, ship or batch-run zoo entries")
-    parser.add_argument("action", choices=["train", "ship", "batch", "manifest", "repack"])
+    parser.add_argument(
+        "action", choices=["train", "ship", "batch", "manifest", "repack", "rescore"]
+    )
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes (batch)")
     parser.add_argument("--n-eval", type=int, default=10000, help="samples scored per run")
     parser.add_argument("entries", nargs="*", help=f"entry names, or 'all': {sorted(ENTRIES)}")
@@ -453,6 +534,11 @@ if __name__ == "__main__":
         batch(names, seeds, args.jobs, args.device, args.n_eval, args.time_limit)
     elif args.action == "manifest":
         print(write_manifest())
+    elif args.action == "rescore":
+        failed = rescore(names, args.jobs, args.device, args.n_eval)
+        _report_and_manifest()
+        if failed:
+            raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {RUNS_ROOT / 'logs'}")
     elif args.action == "repack":
         for name in names:
             print(repack(name))

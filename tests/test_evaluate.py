@@ -241,6 +241,22 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     ).read_text()
 
 
+def test_cli_evaluate_resolves_device_auto(tmp_path, monkeypatch):
+    """reproduce batch / rescore hand their own --device (default auto) to evaluate."""
+    from core.__main__ import main
+
+    seen = {}
+
+    def fake_evaluate(folder, n, device, judge):
+        seen["device"] = device
+        return {}
+
+    monkeypatch.setattr(ev, "evaluate_model", fake_evaluate)
+    monkeypatch.setattr(ev, "one_line", lambda result: "")
+    assert main(["evaluate", str(tmp_path), "--n", "20", "--device", "auto"]) == 0
+    assert seen["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def test_claim_c4_is_called_in_the_regime_where_the_rivals_are():
     """With t-GAN rows in both regimes, C4 is called where most rivals have their own row (the
     2,000-image set here); the full-set comparison is shown, marked not counted."""

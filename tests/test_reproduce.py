@@ -1,6 +1,7 @@
 """The zoo protocol: every entry is a valid command; a shipped folder gets its card."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +70,52 @@ RESCORED = [
     "tgan-cifar10-2000",  # trained and scored on a GPU (H200), re-scored here on the CPU from
     # int8 weights re-encoded from its float16 ones
 ]
+
+
+def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, monkeypatch):
+    """After a judge changes: the shipped seed is scored from the shipped folder when its run
+    kept no weights, a retrained seed from its run (even one seeds/ did not list), and a seed
+    whose weights never reached this machine leaves seeds/ (its scores were another judge's)."""
+    from core import reproduce
+    from core.weights import WEIGHTS_NAME
+
+    zoo, runs = tmp_path / "pretrained", tmp_path / "runs"
+    monkeypatch.setattr(reproduce, "ZOO_ROOT", zoo)
+    monkeypatch.setattr(reproduce, "RUNS_ROOT", runs)
+    carded = []
+    monkeypatch.setattr(reproduce, "write_card", carded.append)
+    name = "dcgan-cifar10-2000"
+    dest = zoo / name
+    for seed in (0, 1, 2):
+        (dest / "seeds" / f"s{seed}").mkdir(parents=True)
+        (dest / "seeds" / f"s{seed}" / "metrics.json").write_text('{"judge": "old"}')
+    (dest / "entry.json").write_text('{"seed": 0}')
+    (runs / f"{name}-s0").mkdir(parents=True)  # a GPU run: scores came back, weights did not
+    for seed in (1, 3):  # retrained here (3: not in seeds/ yet)
+        run = runs / f"{name}-s{seed}"
+        run.mkdir(parents=True)
+        (run / WEIGHTS_NAME).write_bytes(b"")
+        (run / "summary.json").write_text("{}")
+    (runs / f"{name}-onehot-s5").mkdir()  # another entry's run: not this entry's seed
+    scored = []
+
+    def fake_pool(commands, jobs, time_limit=None):
+        for _, argv, _ in commands:
+            folder = Path(argv[argv.index("evaluate") + 1])
+            scored.append(folder)
+            (folder / "metrics.json").write_text(json.dumps({"judge": "new", "at": str(folder)}))
+        return [], []
+
+    monkeypatch.setattr(reproduce, "_run_pool", fake_pool)
+    assert reproduce.rescore([name], jobs=2, device="cpu", n_eval=100) == []
+    assert scored == [dest, runs / f"{name}-s1", runs / f"{name}-s3"]
+    seeds = {p.parent.name: json.loads(p.read_text()) for p in dest.glob("seeds/*/metrics.json")}
+    assert sorted(seeds) == ["s0", "s1", "s3"]  # s2 dropped
+    assert all(m["judge"] == "new" for m in seeds.values())
+    assert seeds["s1"]["at"] == str(runs / f"{name}-s1")
+    assert json.loads((dest / "metrics.json").read_text())["at"] == str(dest)
+    assert json.loads((runs / f"{name}-s0" / "metrics.json").read_text())["judge"] == "new"
+    assert carded == [dest]
 
 
 @pytest.mark.data
