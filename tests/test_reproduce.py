@@ -64,7 +64,7 @@ def test_manifest_lists_every_shipped_file_with_its_hash():
 # A sample of shipped entries, one per data set and family (metrics.json of the seed shipped).
 RESCORED = [
     "tgan-mnist-500",
-    "tgan-mnist-500-onehot-aug2-realc-proj",  # the featured model
+    "tgan-mnist-500-onehot-diffaug-realc-proj",  # the featured model
     "dcgan-mnist-500",
     "tgan-fashion-500",
     "tgan-cifar10-2000",  # trained and scored on a GPU (H200), re-scored here on the CPU from
@@ -210,7 +210,7 @@ def test_featured_mnist_tgan_is_its_conditioned_class_at_least_95_percent():
     assert info["featured"] is True
 
 
-@pytest.mark.parametrize("dataset", ["fashion", "cifar10"])
+@pytest.mark.parametrize("dataset", ["mnist", "fashion", "cifar10"])
 def test_featured_diffaug_tgan_beats_the_recipe_it_replaced_on_every_seed(dataset):
     """Where the t-GAN the app shows first is the one trained with DiffAugment's whole policy,
     it puts more samples in their class, on every one of its >= 3 training seeds, than any
