@@ -146,8 +146,8 @@ def default_recipe(dataset: str) -> JudgeRecipe:
         return JudgeRecipe("fashion", epochs=10, hflip=True, arch={"widths": (24, 48, 96),
                            "blocks": (2, 2, 1), "dropout": 0.1})  # fmt: skip
     if dataset == "cifar10":
-        return JudgeRecipe("cifar10", epochs=1, shift=4, hflip=True, lr=0.08, arch={
-            "widths": (24, 48, 96), "blocks": (2, 2, 2), "dropout": 0.1})  # fmt: skip
+        return JudgeRecipe("cifar10", epochs=20, shift=4, hflip=True, lr=0.08, arch={
+            "widths": (48, 96, 192), "blocks": (1, 2, 2), "dropout": 0.1})  # fmt: skip
     if dataset in ("fake", "fake32"):
         return JudgeRecipe(dataset, epochs=1, arch={"widths": (8, 16), "blocks": (1, 1)})
     raise ValueError(f"no judge recipe for data set {dataset!r}; choose one of {JUDGE_DATASETS}")
@@ -192,7 +192,9 @@ def fit_judge(
     c, h, _ = spec.image_shape
     arch = JudgeArch(in_channels=c, image_size=h, n_classes=spec.n_classes, **recipe.arch)
     torch.manual_seed(recipe.seed)
-    net = JudgeNet(arch)
+    # channels-last convolutions train about 1.3x faster on CPU; the weights go back to the
+    # default layout before they are returned (safetensors stores contiguous tensors only)
+    net = JudgeNet(arch).to(memory_format=torch.channels_last)
     gen = torch.Generator().manual_seed(recipe.seed)
     n = len(labels)
     steps_per_epoch = n // recipe.batch_size
@@ -217,6 +219,7 @@ def fit_judge(
         for i in range(steps_per_epoch):
             idx = order[i * recipe.batch_size : (i + 1) * recipe.batch_size]
             x = augment(to_model_range(images[idx]), recipe.shift, recipe.hflip, gen)
+            x = x.contiguous(memory_format=torch.channels_last)
             loss = F.cross_entropy(net(x), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -230,7 +233,7 @@ def fit_judge(
                 running = 0.0
     wall = time.perf_counter() - started
     info = {"wall_time_s": round(wall, 1), "steps": step}
-    return net.eval(), info
+    return net.to(memory_format=torch.contiguous_format).eval(), info
 
 
 def hardware_info() -> dict:
@@ -357,8 +360,10 @@ def model_card(config: dict) -> str:
             "jobs). Its scores are still consistent across models (one judge for every row), "
             "but a stronger judge would separate models better. To reach the target, train "
             "longer (`--epochs 30` or more: hours on a CPU) or widen the stages in "
-            "`default_recipe` (core/judges.py); then re-run `python -m core evaluate` on every "
-            f"{config['dataset']} entry, since scores under different judges do not compare.",
+            "`default_recipe` (core/judges.py); then re-score every "
+            f"{config['dataset']} entry (`python -m core.reproduce rescore <entries>`, and "
+            f"`python -m core evaluate --real {config['dataset']}`), since scores under "
+            "different judges do not compare.",
             "",
         ]
     return "\n".join(lines)

@@ -67,8 +67,8 @@ RESCORED = [
     "tgan-mnist-500-onehot-diffaug-realc-proj",  # the featured model
     "dcgan-mnist-500",
     "tgan-fashion-500",
-    "tgan-cifar10-2000",  # trained and scored on a GPU (H200), re-scored here on the CPU from
-    # int8 weights re-encoded from its float16 ones
+    "tgan-cifar10-2000",  # trained on a GPU (H200); its int8 weights (re-encoded from the
+    # float16 ones) scored on the CPU by `rescore`
 ]
 
 
