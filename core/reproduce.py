@@ -429,10 +429,11 @@ def batch(
         raise SystemExit(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
 
 
-def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int]]:
+def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:
     """The folders ``rescore`` scores for one shipped entry: (seed, folder) for every seed in
     its seeds/ or with a finished run here (the run when it has its float32 weights, else the
-    shipped folder for the shipped seed), and the seeds with no weights on this machine."""
+    shipped folder for the shipped seed), the seeds with no weights on this machine, and the
+    shipped seed."""
     import json
     import re
 
@@ -458,7 +459,7 @@ def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int]]:
             plan.append((seed, dest))
         else:
             missing.append(seed)
-    return plan, missing
+    return plan, missing, shipped_seed
 
 
 def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
@@ -467,7 +468,6 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
     them, else the shipped seed from the shipped weights. A seed with neither (its weights
     never reached this machine) leaves the entry's seeds/, since its scores came from another
     judge; the command that retrains it is printed. Cards follow; returns the failed jobs."""
-    import json
     import shutil
     import sys
 
@@ -477,11 +477,10 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
     jobs_list = [(f"evaluate {name} s{seed}",
                   core_cli + ["evaluate", str(folder), "--n", str(n_eval), "--device", device],
                   logs / f"{name}-s{seed}.rescore.log")
-                 for name, (plan, _) in plans.items() for seed, folder in plan]  # fmt: skip
+                 for name, (plan, _, _) in plans.items() for seed, folder in plan]  # fmt: skip
     failed = _run_pool(jobs_list, jobs)[0]
-    for name, (plan, missing) in plans.items():
+    for name, (plan, missing, shipped_seed) in plans.items():
         e, dest = entry(name), ZOO_ROOT / name
-        shipped_seed = int(json.loads((dest / "entry.json").read_text())["seed"])
         for seed, folder in plan:
             if f"evaluate {name} s{seed}" in failed:
                 continue
@@ -517,7 +516,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "action", choices=["train", "ship", "batch", "manifest", "repack", "rescore"]
     )
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes (batch)")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel processes (batch, rescore)")
     parser.add_argument("--n-eval", type=int, default=10000, help="samples scored per run")
     parser.add_argument("entries", nargs="*", help=f"entry names, or 'all': {sorted(ENTRIES)}")
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
