@@ -146,7 +146,7 @@ def default_recipe(dataset: str) -> JudgeRecipe:
         return JudgeRecipe("fashion", epochs=10, hflip=True, arch={"widths": (24, 48, 96),
                            "blocks": (2, 2, 1), "dropout": 0.1})  # fmt: skip
     if dataset == "cifar10":
-        return JudgeRecipe("cifar10", epochs=20, shift=4, hflip=True, lr=0.08, arch={
+        return JudgeRecipe("cifar10", epochs=30, shift=4, hflip=True, lr=0.08, arch={
             "widths": (48, 96, 192), "blocks": (1, 2, 2), "dropout": 0.1})  # fmt: skip
     if dataset in ("fake", "fake32"):
         return JudgeRecipe(dataset, epochs=1, arch={"widths": (8, 16), "blocks": (1, 1)})
