@@ -32,7 +32,7 @@ from core import latent_edit  # noqa: E402
 from core.models import build_model, model_config  # noqa: E402
 from core.sampling import image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402
-from core.zoo import discover_models  # noqa: E402
+from core.zoo.discover import discover_models  # noqa: E402
 
 
 def pick_model(dataset: str) -> tuple[torch.nn.Module, str]:

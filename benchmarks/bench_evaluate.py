@@ -43,24 +43,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from core import metrics as M
     from core.data import load_split, to_model_range, training_set
-    from core.evaluate import evaluate_model, reference_features
-    from core.judges import load_judge
+    from core.evaluate import metrics as M
+    from core.evaluate.judges import load_judge
+    from core.evaluate.scoring import evaluate_model, reference_features
     from core.sampling import default_labels, sample
     from core.weights import load_pretrained, read_config
 
-    print(f"{platform.machine()} CPU, torch {torch.__version__}, {torch.get_num_threads()} "
-          f"thread(s); run {args.run_dir}, N = {args.n}")  # fmt: skip
+    print(
+        f"{platform.machine()} CPU, torch {torch.__version__}, {torch.get_num_threads()} "
+        f"thread(s); run {args.run_dir}, N = {args.n}"
+    )
     model = load_pretrained(args.run_dir)
     dataset = model.config.dataset
 
-    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")  # fmt: skip
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print("total (evaluate_model, fresh judge, nothing cached):")
     cpu_before = time.process_time()
-    result, total = timed("evaluate_model", lambda: evaluate_model(
-        args.run_dir, args.n, judge=load_judge(dataset), write=False))  # fmt: skip
+    result, total = timed(
+        "evaluate_model",
+        lambda: evaluate_model(args.run_dir, args.n, judge=load_judge(dataset), write=False),
+    )
     total_cpu = time.process_time() - cpu_before
 
     print("phases:")
@@ -72,8 +75,9 @@ def main() -> None:
     images = timed("sampling", lambda: sample(model, list(range(args.n)), labels).images, ref)[0]
     logits, feats = timed("judge on samples", lambda: judge.logits_and_features(images), ref)[0]
     probs = torch.softmax(logits.double(), 1)
-    train_ref = timed("judge on N training images",
-                      lambda: reference_features(judge, dataset, args.n), ref)[0][0]  # fmt: skip
+    train_ref = timed(
+        "judge on N training images", lambda: reference_features(judge, dataset, args.n), ref
+    )[0][0]
     timed("inception_score", lambda: M.inception_score(probs), ref)
     timed("modified_inception_score", lambda: M.modified_inception_score(probs), ref)
     timed("class_fidelity", lambda: M.class_fidelity(probs, torch.tensor(labels)), ref)
@@ -86,10 +90,12 @@ def main() -> None:
     timed("memorisation", lambda: M.memorisation(flat(images), flat(real), train_pixels), ref)
     tag = "10k" if args.n == 10_000 else str(args.n)
     threads = torch.get_num_threads()
-    print(f"result: is{tag} {result['metrics'][f'is{tag}']['mean']:.3f}; total {total:.1f} s wall, "
-          f"{total_cpu:.1f} s CPU: on {threads} idle cores between {total_cpu / threads:.1f} s "
-          f"(perfect scaling) and {total_cpu:.1f} s (none); "
-          f"{'under' if total_cpu < 120 else 'check against'} the 2-minute budget")  # fmt: skip
+    print(
+        f"result: is{tag} {result['metrics'][f'is{tag}']['mean']:.3f}; total {total:.1f} s wall, "
+        f"{total_cpu:.1f} s CPU: on {threads} idle cores between {total_cpu / threads:.1f} s "
+        f"(perfect scaling) and {total_cpu:.1f} s (none); "
+        f"{'under' if total_cpu < 120 else 'check against'} the 2-minute budget"
+    )
 
 
 if __name__ == "__main__":

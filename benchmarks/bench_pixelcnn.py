@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
 from core.models import build_model, model_config  # noqa: E402
-from core.pixelcnn import levels  # noqa: E402
+from core.pixelcnn.model import levels  # noqa: E402
 from core.sampling import sample  # noqa: E402
 
 
@@ -60,10 +60,14 @@ def main() -> None:
     cfg = model.config
     c, h, w = cfg.image_shape
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"pixelcnn {cfg.dataset} {cfg.image_shape} width {cfg.width} extra {cfg.extra} "
-          f"params {n_params}")  # fmt: skip
-    print(f"cpu {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"threads {torch.get_num_threads()}")  # fmt: skip
+    print(
+        f"pixelcnn {cfg.dataset} {cfg.image_shape} width {cfg.width} extra {cfg.extra} "
+        f"params {n_params}"
+    )
+    print(
+        f"cpu {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}"
+    )
 
     seeds = list(range(args.n))
     labels = [i % cfg.n_classes for i in seeds]
@@ -73,8 +77,10 @@ def main() -> None:
     print(f"sample {args.n} images, cached sampler: {fast:.2f} s")
     row = naive_row_seconds(model, args.n)
     naive = row * h
-    print(f"sample {args.n} images, naive full forward per value: {naive:.1f} s (one row "
-          f"{row:.2f} s x {h} rows)  -> cached is {naive / fast:.1f}x faster")  # fmt: skip
+    print(
+        f"sample {args.n} images, naive full forward per value: {naive:.1f} s (one row "
+        f"{row:.2f} s x {h} rows)  -> cached is {naive / fast:.1f}x faster"
+    )
 
     batch = 32
     real = levels(torch.rand(batch, c, h, w) * 2 - 1).float() / 127.5 - 1

@@ -20,8 +20,9 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from core.evaluate import evaluate_model, protocol  # noqa: E402
-from core.reproduce import ENTRIES, ZOO_ROOT  # noqa: E402
+from core.evaluate.scoring import evaluate_model, protocol  # noqa: E402
+from core.paths import PRETRAINED_ROOT  # noqa: E402
+from core.zoo.recipes import ENTRIES  # noqa: E402
 
 
 def main() -> int:
@@ -36,7 +37,7 @@ def main() -> int:
     )
     print(f"{'entry':44s} {'dtype':8s} {'metric':10s} {'run':>9s} {'shipped':>9s} {'diff':>9s}")
     for name in names:
-        folder = ZOO_ROOT / name
+        folder = PRETRAINED_ROOT / name
         if not (folder / "metrics.json").exists():
             print(f"{name:44s} not shipped or not scored: skipped", flush=True)
             continue

@@ -22,9 +22,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
+from core.config import TrainConfig  # noqa: E402
+from core.gan import GANTrainer  # noqa: E402
 from core.models import GAN_PRESETS, build_model, model_config  # noqa: E402
 from core.sampling import sample  # noqa: E402
-from core.train import GANTrainer, TrainConfig  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
@@ -89,8 +90,10 @@ def bench_preset(preset: str, args, real: torch.Tensor, labels: torch.Tensor, de
         model.generator(torch.randn(args.sample_n, in_dim, device=device))
 
     samp_ref = _rate(ref_sample, args.sample_n, 3, device)
-    return (f"{preset:8s} {ours:12.0f} {ref:10.0f} {ours / ref:6.2f} "
-            f"{samp:13.0f} {samp_ref:10.0f} {samp / samp_ref:6.2f}")  # fmt: skip
+    return (
+        f"{preset:8s} {ours:12.0f} {ref:10.0f} {ours / ref:6.2f} "
+        f"{samp:13.0f} {samp_ref:10.0f} {samp / samp_ref:6.2f}"
+    )
 
 
 def main() -> None:
@@ -103,10 +106,14 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"device: {device} ({name}), torch threads {torch.get_num_threads()}, "
-          f"dataset {args.dataset}, batch {args.batch_size}")  # fmt: skip
-    header = (f"{'model':8s} {'train img/s':>12s} {'ref img/s':>10s} {'ratio':>6s} "
-              f"{'sample img/s':>13s} {'ref img/s':>10s} {'ratio':>6s}")  # fmt: skip
+    print(
+        f"device: {device} ({name}), torch threads {torch.get_num_threads()}, "
+        f"dataset {args.dataset}, batch {args.batch_size}"
+    )
+    header = (
+        f"{'model':8s} {'train img/s':>12s} {'ref img/s':>10s} {'ratio':>6s} "
+        f"{'sample img/s':>13s} {'ref img/s':>10s} {'ratio':>6s}"
+    )
     print(header)
     print("-" * len(header))
     shape = model_config("dcgan", args.dataset).image_shape

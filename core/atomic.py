@@ -40,6 +40,11 @@ def atomic_write_json(path: str | os.PathLike, obj: object) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def atomic_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy a (small) file atomically: the target is the old file or the whole new one."""
+    atomic_write_bytes(target, Path(source).read_bytes())
+
+
 def append_line(path: str | os.PathLike, line: str) -> None:
     """Append one line with a single write() on an O_APPEND descriptor, then fsync.
 
@@ -70,6 +75,16 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         if isinstance(row, dict):
             rows.append(row)
     return rows
+
+
+def read_json(path: str | os.PathLike) -> dict | None:
+    """A JSON object file, or None when it is missing, unreadable, not JSON or not an object
+    (callers that must name the problem use ``core.weights.read_config`` instead)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _fsync_dir(folder: Path) -> None:

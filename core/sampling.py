@@ -7,6 +7,7 @@ on the device the network runs on, up to float rounding).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,10 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor, nn
+from torchvision.utils import make_grid
 
+from core.atomic import atomic_write_bytes
 from core.data import to_uint8
-from core.models import LatentBatch
+from core.gan import LatentBatch
+
+MAX_SEED = 1_000_000  # the largest seed the app and the Gradio demo accept
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,12 @@ def decode(model: nn.Module, latents: LatentBatch, batch_size: int = 500) -> Ten
     out = []
     n = latents.z.shape[0]
     for start in range(0, n, batch_size):
-        part = LatentBatch(*(getattr(latents, f)[start : start + batch_size] for f in
-                             ("z", "component", "labels", "cond")))  # fmt: skip
+        part = LatentBatch(
+            *(
+                getattr(latents, f)[start : start + batch_size]
+                for f in ("z", "component", "labels", "cond")
+            )
+        )
         out.append(model.generate(part).float().cpu())
     return torch.cat(out) if out else torch.empty(0, *model.config.image_shape)
 
@@ -139,26 +149,23 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def image_grid(images: Tensor, nrow: int | None = None, pad: int = 2) -> np.ndarray:
-    """Tile images (B, C, H, W) in [-1, 1] into one uint8 array (H', W', C) with C in {1, 3}."""
-    b, c, h, w = images.shape
+    """Tile images (B, C, H, W) in [-1, 1] into one uint8 array (H', W', C) with C in {1, 3}:
+    ``nrow`` columns (default about sqrt(B); kept even when B < nrow, so column k stays class
+    k), ``pad`` black pixels around each image. torchvision's ``make_grid`` lays the tiles."""
+    b, channels, h, w = images.shape
     nrow = nrow or max(1, int(np.ceil(np.sqrt(b))))
-    ncol = int(np.ceil(b / nrow))
-    pixels = np.zeros((ncol * nrow, h + pad, w + pad, c), dtype=np.uint8)
-    pixels[:b, pad:, pad:] = to_uint8(images).permute(0, 2, 3, 1).numpy()
-    # (rows, cols, H, W, C) -> (rows, H, cols, W, C): one reshape instead of a loop per image
-    grid = pixels.reshape(ncol, nrow, h + pad, w + pad, c).transpose(0, 2, 1, 3, 4)
-    grid = grid.reshape(ncol * (h + pad), nrow * (w + pad), c)
-    return np.pad(grid, ((0, pad), (0, pad), (0, 0)))
+    rows = int(np.ceil(b / nrow))
+    tiles = to_uint8(images)
+    # make_grid drops empty columns and returns a lone image unpadded: fill with black tiles
+    blank = max(nrow - b, 0) + (1 if max(b, nrow) == 1 else 0)
+    tiles = torch.cat([tiles, tiles.new_zeros(blank, channels, h, w)]) if blank else tiles
+    grid = make_grid(tiles, nrow=max(nrow, 2) if max(b, nrow) == 1 else nrow, padding=pad)
+    grid = grid[:channels, : rows * (h + pad) + pad, : nrow * (w + pad) + pad]  # 1 channel: 1
+    return grid.permute(1, 2, 0).numpy()
 
 
 def save_grid(images: Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
     """Write a PNG grid atomically; returns the path."""
-    import io
-
-    from PIL import Image
-
-    from core.atomic import atomic_write_bytes
-
     grid = image_grid(images, nrow)
     mode_img = Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid)
     buf = io.BytesIO()

@@ -18,6 +18,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from core.atomic import atomic_write_bytes, atomic_write_json
+from core.errors import UserError
 from core.models import ConfigError, ModelConfig, build_model
 
 FORMAT_VERSION = 1
@@ -32,7 +33,7 @@ INT8_MODULES = ("generator.",)
 INT8_MIN_NUMEL = 2**16
 
 
-class WeightsError(RuntimeError):
+class WeightsError(UserError):
     """Weights or their config cannot be loaded; the message names the file and the mismatch."""
 
 
@@ -130,8 +131,10 @@ def save_pretrained(
     modules = dict(model.named_children())
     unknown = [name for name in omit if name not in modules or name not in OMITTABLE]
     if unknown:
-        raise ValueError(f"omit={unknown}: only {OMITTABLE} may be left out, and only modules "
-                         f"this model has ({sorted(modules)})")  # fmt: skip
+        raise ValueError(
+            f"omit={unknown}: only {OMITTABLE} may be left out, and only modules "
+            f"this model has ({sorted(modules)})"
+        )
     config["weights_omit"] = sorted(omit)
     state = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in omit}
     if dtype == torch.int8:
@@ -151,8 +154,7 @@ def quantize_int8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for key, value in state.items():
         if not value.is_floating_point():
             out[key] = value
-        elif (value.ndim < 2 or value.numel() < INT8_MIN_NUMEL
-              or not key.startswith(INT8_MODULES)):  # fmt: skip
+        elif value.ndim < 2 or value.numel() < INT8_MIN_NUMEL or not key.startswith(INT8_MODULES):
             out[key] = value.to(torch.float16)
         else:
             w = value.detach().float()
@@ -234,8 +236,10 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
     weights = folder / WEIGHTS_NAME
     omitted = raw.get("weights_omit", [])
     if not isinstance(omitted, list) or not all(m in OMITTABLE for m in omitted):
-        raise WeightsError(f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
-                           f"{list(OMITTABLE)}, got {omitted!r}")  # fmt: skip
+        raise WeightsError(
+            f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
+            f"{list(OMITTABLE)}, got {omitted!r}"
+        )
     state = dequantize_int8(read_safetensors(weights), str(weights))
     load_state_strict(model, state, str(weights), tuple(omitted))
     return model.to(device).eval()

@@ -5,8 +5,6 @@ arguments, bounded). Every function here calls ``core``; pages call these.
 
 from __future__ import annotations
 
-import importlib
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import interpolation, latent_edit, lesson
+from core.evaluate.judges import judge_available, load_judge
+from core.explore import interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
 from core.weights import WeightsError, load_pretrained, read_config
-from core.zoo import ZooEntry, discover_models
+from core.zoo.discover import ZooEntry, discover_models
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -61,19 +60,15 @@ def train_config(folder: str) -> dict:
 @st.cache_resource(max_entries=4, show_spinner="Loading the judge ...")
 def _load_judge(dataset: str) -> Any | None:
     try:
-        judges = importlib.import_module("core.judges")
-    except ImportError:
-        return None
-    try:
-        if not judges.judge_available(dataset):
+        if not judge_available(dataset):
             return None
-        return judges.load_judge(dataset)
+        return load_judge(dataset)
     except Exception:  # noqa: BLE001 - a broken judge must not take the page down
         return None
 
 
 def judge(dataset: str) -> Any | None:
-    """The data set's judge (``core.judges.Judge``) or None when none is shipped."""
+    """The data set's judge (``core.evaluate.judges.Judge``) or None when none is shipped."""
     return _load_judge(dataset)
 
 
@@ -111,7 +106,7 @@ def sample_grid(
 def seed_latent(
     folder: str, seed: int, label: int, df: float | None, component: int | None
 ) -> latent_edit.SeedLatent:
-    """One seed's latent in standardised form (``core.latent_edit.seed_latent``)."""
+    """One seed's latent in standardised form (``core.explore.latent_edit.seed_latent``)."""
     net = model(_entry_by_folder(folder))
     return latent_edit.seed_latent(net, seed, label, df=df, component=component)
 
@@ -170,12 +165,3 @@ def compute_slot() -> threading.BoundedSemaphore:
     """One on-demand embedding at a time per server process (t-SNE is CPU-heavy: a class of 30
     clicking "compute" must not queue 30 of them)."""
     return threading.BoundedSemaphore(1)
-
-
-def read_json(path: Path) -> dict | None:
-    """A JSON object from ``path`` or None (missing or unreadable)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -23,12 +23,11 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core import interpolation  # noqa: E402
-from core.sampling import image_grid, sample  # noqa: E402
+from core.explore import interpolation  # noqa: E402
+from core.paths import zoo_root  # noqa: E402
+from core.sampling import MAX_SEED, image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402
-from core.zoo import ZooEntry, discover_models, zoo_root  # noqa: E402
-
-MAX_SEED = 1_000_000
+from core.zoo.discover import ZooEntry, discover_models  # noqa: E402
 
 
 def entries() -> dict[str, ZooEntry]:

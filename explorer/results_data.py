@@ -1,32 +1,20 @@
 """Reading the zoo's results for the Results page: the metrics CSV written next to RESULTS.md
 (wide: one row per model, ``<metric>`` and ``<metric>_std`` columns; or long: ``model``,
 ``metric``, ``mean``, ``std``), else the per-model ``metrics.json`` files; and the claims'
-verdicts from RESULTS.md lines such as ``C2 ... : confirmed``."""
+verdicts from the claims.json that ``python -m core report`` writes."""
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from core.zoo import NOT_MODELS
+from core.evaluate.claims import CLAIMS_NAME, Claim, read_claims
+from core.zoo.discover import NOT_MODELS
 
 SPREAD_SUFFIXES = ("_std", "_err", "_sd", "_ci")
 NAME_COLUMNS = ("model", "entry", "name", "run")
-_CLAIM = re.compile(
-    r"\b(C[1-6])\b[^\n]*?\b(not confirmed|partly confirmed|confirmed|inconclusive|untested)\b",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    verdict: str
-    text: str
 
 
 def _flatten(prefix: str, value: object, out: dict) -> None:
@@ -111,18 +99,6 @@ def error_column(table: pd.DataFrame, metric: str) -> str | None:
 
 
 def claims(root: Path) -> list[Claim]:
-    """The first verdict line found for each claim C1..C6 in RESULTS.md."""
-    path = root / "RESULTS.md"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    found: dict[str, Claim] = {}
-    for line in text.splitlines():
-        match = _CLAIM.search(line)
-        if match and match.group(1).upper() not in found:
-            cleaned = re.sub(r"[|*`]", " ", line).strip()
-            found[match.group(1).upper()] = Claim(
-                match.group(1).upper(), match.group(2).lower(), re.sub(r"\s+", " ", cleaned)
-            )
-    return [found[k] for k in sorted(found)]
+    """The paper's claims with our verdicts, from the claims.json ``python -m core report``
+    writes beside RESULTS.md ([] when there is none)."""
+    return read_claims(root / CLAIMS_NAME)

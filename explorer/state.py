@@ -4,7 +4,7 @@ page falls back to the default; widgets are seeded from the validated values and
 rewritten from the widgets after each run, so a shared link opens exactly that view.
 
 Run directories named in the URL or a form must resolve inside the configured roots (runs/,
-pretrained/), symlinks followed (``core.zoo.resolve_inside``).
+pretrained/), symlinks followed (``core.paths.resolve_inside``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.zoo import PathError, display_path, resolve_inside
+from core.paths import PathError, display_path, resolve_inside
 
 MAX_VALUE_CHARS = 200  # a URL value longer than this is refused outright (e.g. 10 kB strings)
 

@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.atomic import atomic_write_json
-from core.zoo import REPO_ROOT, runs_root
+from core.data import DEBIAN_FASHION_DIR, IDX_FILES, IDX_FOLDER, resolve_data_root
+from core.paths import REPO_ROOT, runs_root
 
 MAX_RUNS_ENV = "TGAN_APP_MAX_RUNS"
 DEFAULT_MAX_RUNS = 2
 MODELS = ("tgan", "deligan", "dcgan", "gan", "acgan")
-DATASETS = ("fake", "mnist", "fashion")
+TRAINABLE_DATASETS = ("fake", "mnist", "fashion")
 MAX_STEPS = 2000
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -51,8 +52,6 @@ class Job:
 def available_datasets() -> tuple[str, ...]:
     """The data sets a run can train on here: ``fake`` always (made on the fly), MNIST and
     Fashion-MNIST when their training images are in the data root (``make data``)."""
-    from core.data import DEBIAN_FASHION_DIR, IDX_FILES, IDX_FOLDER, resolve_data_root
-
     root = resolve_data_root()
     found = ["fake"]
     for name in ("mnist", "fashion"):

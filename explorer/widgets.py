@@ -8,11 +8,10 @@ from collections.abc import Sequence
 import streamlit as st
 
 from core.data import DATASETS
+from core.paths import zoo_root
 from core.weights import WeightsError
-from core.zoo import ZooEntry, zoo_root
+from core.zoo.discover import ZooEntry
 from explorer import cache, state
-
-MAX_SEED = 1_000_000
 
 
 def model_params(entries: Sequence[ZooEntry]) -> list[state.Param]:
@@ -91,7 +90,3 @@ def pick_class(page: str, entry: ZooEntry, name: str = "cls", label: str = "Clas
     return st.sidebar.selectbox(
         label, options, key=key, format_func=lambda i: class_name(entry.dataset, i)
     )
-
-
-def df_label(df: float | None) -> str:
-    return "Gaussian (v = inf)" if df is None else f"v = {df:g}"

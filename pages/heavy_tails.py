@@ -1,5 +1,5 @@
 """Heavy tails, the lesson: Gaussian vs Student-t in 1-D and 2-D, tail mass, samples, a 2-D
-mixture of t, and the limit v -> infinity. Numbers from core.lesson."""
+mixture of t, and the limit v -> infinity. Numbers from core.explore.lesson."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core import lesson
+from core.explore import lesson
 from explorer import cache, state
 from explorer.sitemap import TITLES
 

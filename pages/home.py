@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.sampling import MAX_SEED
 from explorer import cache, state, widgets
 from explorer.sitemap import PAGES, TITLES
 
@@ -12,7 +13,7 @@ N_IMAGES = 60  # 6 rows of the 10 classes
 st.title(TITLES["home.py"])
 
 entries = widgets.zoo_or_info()
-PARAMS = [*widgets.model_params(entries), state.Param("seed", "int", 0, lo=0, hi=widgets.MAX_SEED)]
+PARAMS = [*widgets.model_params(entries), state.Param("seed", "int", 0, lo=0, hi=MAX_SEED)]
 url = state.seed_widgets(PAGE, PARAMS)
 
 st.markdown(
@@ -38,7 +39,7 @@ if entry is not None:
     seed = st.sidebar.number_input(
         "First seed",
         0,
-        widgets.MAX_SEED,
+        MAX_SEED,
         step=N_IMAGES,
         key=state.widget_key(PAGE, "seed"),
         help="Image i uses seed (first seed + i): the same seed always gives the same image.",

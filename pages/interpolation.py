@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.sampling import MAX_SEED
 from explorer import cache, state, widgets
 from explorer.sitemap import TITLES
 
@@ -18,8 +19,8 @@ PARAMS = [
     *widgets.model_params(entries),
     state.Param("a", "int", 0, lo=0, hi=999),
     state.Param("b", "int", 9, lo=0, hi=999),
-    state.Param("seed_a", "int", 0, lo=0, hi=widgets.MAX_SEED),
-    state.Param("seed_b", "int", 0, lo=0, hi=widgets.MAX_SEED),
+    state.Param("seed_a", "int", 0, lo=0, hi=MAX_SEED),
+    state.Param("seed_b", "int", 0, lo=0, hi=MAX_SEED),
     state.Param("frames", "int", 10, lo=3, hi=24),
     state.Param("mode", "choice", "linear", ("linear", "spherical")),
 ]
@@ -55,10 +56,10 @@ if entry is not None:
         fmt = lambda i: widgets.class_name(entry.dataset, i)  # noqa: E731
         class_a = st.selectbox("Class A", list(range(k)), key=key("a"), format_func=fmt)
         class_b = st.selectbox("Class B", list(range(k)), key=key("b"), format_func=fmt)
-        seed_a = int(st.number_input("Seed A (z')", 0, widgets.MAX_SEED, key=key("seed_a")))
+        seed_a = int(st.number_input("Seed A (z')", 0, MAX_SEED, key=key("seed_a")))
         seed_b = int(
             st.number_input(
-                "Seed B (z' at the end; = A keeps z' fixed)", 0, widgets.MAX_SEED, key=key("seed_b")
+                "Seed B (z' at the end; = A keeps z' fixed)", 0, MAX_SEED, key=key("seed_b")
             )
         )
         frames = st.slider("Frames N", 3, 24, key=key("frames"))

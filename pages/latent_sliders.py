@@ -8,7 +8,8 @@ import math
 import numpy as np
 import streamlit as st
 
-from core.latent_edit import apply_sliders, coordinate_directions, neighbours
+from core.explore.latent_edit import apply_sliders, coordinate_directions, neighbours
+from core.sampling import MAX_SEED
 from explorer import cache, state, widgets
 from explorer.sitemap import TITLES
 
@@ -21,7 +22,7 @@ entries = widgets.zoo_or_info()
 PARAMS = [
     *widgets.model_params(entries),
     state.Param("cls", "int", 0, lo=0, hi=999),
-    state.Param("seed", "int", 0, lo=0, hi=widgets.MAX_SEED),
+    state.Param("seed", "int", 0, lo=0, hi=MAX_SEED),
     state.Param("component", "int", -1, lo=-1, hi=9999),
     state.Param("v", "float", 3.0, lo=0.5, hi=1000.0),
     state.Param("tails", "bool", True),
@@ -55,7 +56,7 @@ if entry is not None:
     dim = int(net.prior.dim)
     with st.sidebar:
         label = widgets.pick_class(PAGE, entry) if entry.conditional else 0
-        seed = int(st.number_input("Seed", 0, widgets.MAX_SEED, key=key("seed")))
+        seed = int(st.number_input("Seed", 0, MAX_SEED, key=key("seed")))
         if st.session_state.get(key("component"), -1) >= n_comp:
             st.session_state[key("component")] = -1
         component = int(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.zoo import zoo_root
+from core.paths import zoo_root
 from explorer import results_data, state
 from explorer.sitemap import TITLES
 
@@ -73,14 +73,16 @@ if not results_md.is_file():
     )
 else:
     if claims:
+        icon = {"confirmed": ":material/check_circle:", "not confirmed": ":material/cancel:"}
         for claim in claims:
-            icon = {"confirmed": ":material/check_circle:", "not confirmed": ":material/cancel:"}
             st.markdown(
                 f"{icon.get(claim.verdict, ':material/help:')} **{claim.id}** "
                 f"({claim.verdict}): {claim.text}"
             )
+            if claim.evidence:
+                st.caption("; ".join(claim.evidence))
     else:
-        st.caption("RESULTS.md has no lines of the form `C1 ... confirmed / not confirmed`.")
+        st.caption(f"No `{root.name}/claims.json` yet: `python -m core report` writes it.")
     with st.expander("RESULTS.md in full"):
         st.markdown(results_md.read_text(encoding="utf-8", errors="replace"))
 

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.atomic import read_jsonl
-from core.zoo import list_run_dirs, runs_root, zoo_root
+from core.paths import runs_root, zoo_root
+from core.zoo.discover import list_run_dirs
 from explorer import state, training_jobs
 from explorer.sitemap import TITLES
 
@@ -21,7 +22,7 @@ ROOTS = (runs_root(), zoo_root())
 st.title(TITLES["training.py"])
 PARAMS = [
     state.Param("model", "choice", "tgan", training_jobs.MODELS),
-    state.Param("dataset", "choice", "fake", training_jobs.DATASETS),
+    state.Param("dataset", "choice", "fake", training_jobs.TRAINABLE_DATASETS),
     state.Param("steps", "int", 200, lo=10, hi=training_jobs.MAX_STEPS),
     state.Param("run", "path", None, roots=ROOTS),
 ]

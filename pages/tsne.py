@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import embedding
+from core.explore import embedding
 from explorer import cache, state, widgets
 from explorer.sitemap import TITLES
 

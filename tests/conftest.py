@@ -12,7 +12,7 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 @pytest.fixture
 def tiny_train_config():
     """A training config that finishes in a second or two on the CPU."""
-    from core.train import TrainConfig
+    from core.config import TrainConfig
 
     def make(**kw):
         base = dict(
@@ -31,3 +31,25 @@ def tiny_train_config():
         return TrainConfig(**base)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def fake_judge_dir(tmp_path_factory):
+    """A judge trained for a few steps on the synthetic data set and shipped like the real ones
+    (float16 weights, config, card): one for the whole session."""
+    from core.evaluate.judge_training import fit_judge, save_judge
+    from core.evaluate.judges import default_recipe
+
+    recipe = default_recipe("fake")
+    net, info = fit_judge(recipe, log=lambda m: None)
+    folder = tmp_path_factory.mktemp("judge") / "fake"
+    save_judge(net, recipe, info, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fake_judge(fake_judge_dir):
+    """The shared fake judge, loaded (``core.evaluate.judges.Judge``)."""
+    from core.evaluate.judges import load_judge
+
+    return load_judge("fake", root=fake_judge_dir)

@@ -1,0 +1,42 @@
+"""Where a run computes and what it ran on: ``resolve_device`` (``--device auto|cpu|cuda[:N]``)
+and ``hardware`` (the record every config.json, summary.json, metrics.json and judge config
+keeps, so each number can name its machine)."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import torch
+
+
+class DeviceError(ValueError):
+    """A ``--device`` that this machine does not have; the message names the fix."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` = CUDA when present, else the CPU; ``cuda`` without CUDA is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError(f"--device {name}: CUDA is not available here; use --device cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise DeviceError(f"--device {name!r} is not a device (use auto, cpu or cuda)") from exc
+
+
+def hardware(device: str | torch.device = "cpu") -> dict:
+    """{device, cpu, cpu_count, cpu_threads (torch's intra-op threads), torch, python[, gpu]}."""
+    device = torch.device(device)
+    info = {
+        "device": str(device),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpu_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info

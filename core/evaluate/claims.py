@@ -1,0 +1,378 @@
+"""The paper's claims C1-C6 (paper.md §6), each marked against our own report rows.
+
+A claim is split into parts, each a comparison of our numbers (means over seeds): a part is
+True, False, or None when a row it needs is missing. Verdict: "not confirmed" if any measured
+part fails, "confirmed" if every part holds, else "not measured" (naming the missing rows).
+Where both rows of a comparison have >= 2 training seeds, "better" must clear twice the
+standard error of the difference of means; a gap inside that noise fails the part.
+The rule of each claim is written next to it in ``evaluate_claims``; the protocol is never
+tuned until a claim passes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.atomic import atomic_write_json, read_json, read_jsonl
+from core.paths import REPO_ROOT
+
+TWO_LOG_2 = 2 * math.log(2)
+LOSS_BAND = 0.25  # |loss - 2 log 2| within this counts as "near 2 log 2"
+COMPETITIVE = 0.9  # "competitive": IS at least 90% of the better full-data baseline
+
+
+VERDICTS = ("confirmed", "not confirmed", "not measured")
+CLAIMS_NAME = "claims.json"  # written by ``python -m core report`` beside RESULTS.md
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    text: str
+    verdict: str  # one of VERDICTS
+    evidence: list[str]
+
+
+def _rows(rows, dataset: str, model: str, regime: str | None = None):
+    return [
+        r
+        for r in rows
+        if r.kind == "model"
+        and r.dataset == dataset
+        and r.model == model
+        and (regime is None or r.regime == regime)
+    ]
+
+
+def _best(rows, dataset: str, model: str, prefer: tuple[str, ...] = ("500", "full")):
+    """The row of ``model`` on ``dataset`` in the first preferred regime that exists."""
+    candidates = _rows(rows, dataset, model)
+    for regime in prefer:
+        for row in candidates:
+            if row.regime == regime:
+                return row
+    return candidates[0] if candidates else None
+
+
+def _mean(row, base: str) -> float | None:
+    return None if row is None else row.values[base][0]
+
+
+def _fmt(row, base: str) -> str:
+    if row is None:
+        return "missing"
+    mean, err = row.values[base]
+    if mean is None:
+        return "n/a"
+    return f"{mean:.3f}" + ("" if err is None else f" ± {err:.3f}")
+
+
+def _name(row) -> str:
+    return f"{row.model} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
+
+
+NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap
+
+
+def _noise(a, b, base: str) -> float | None:
+    """NOISE_SE x the standard error of mean(a) - mean(b) over training seeds; None unless both
+    rows have >= 2 seeds (one seed's ± is the run's own spread, not a seed-to-seed one)."""
+    if len(a.seeds) < 2 or len(b.seeds) < 2:
+        return None
+    (_, sa), (_, sb) = a.values[base], b.values[base]
+    return NOISE_SE * math.sqrt(sa * sa / len(a.seeds) + sb * sb / len(b.seeds))
+
+
+def _greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:
+    """a better than b on ``base``: by more than the seed noise when both rows have seeds,
+    else by the means alone (said so in the evidence)."""
+    if a is None or b is None or _mean(a, base) is None or _mean(b, base) is None:
+        return None
+    gap = _mean(a, base) - _mean(b, base)
+    gap = gap if higher_is_better else -gap
+    noise = _noise(a, b, base)
+    if noise is None:
+        ok, why = gap > 0, "means only: a 1-seed row has no seed spread"
+    else:
+        ok = gap > noise
+        why = f"gap {gap:+.3f} vs 2 se {noise:.3f}" + ("" if ok or gap <= 0 else ": within noise")
+    evidence.append(
+        f"{base}: {_name(a)} {_fmt(a, base)} vs {_name(b)} {_fmt(b, base)} -> "
+        f"{'holds' if ok else 'fails'} ({why})"
+    )
+    return ok
+
+
+def _verdict(parts: list[bool | None]) -> str:
+    if any(p is False for p in parts):
+        return "not confirmed"
+    if parts and all(p is True for p in parts):
+        return "confirmed"
+    return "not measured"
+
+
+def _missing(evidence: list[str], what: str) -> None:
+    evidence.append(f"missing: {what}")
+
+
+def _ablation(rows, dataset: str, needle: str):
+    """The tgan row whose label has ``needle`` among its overrides (e.g. 'prior=gmm')."""
+    for r in rows:
+        if (
+            r.kind == "model"
+            and r.dataset == dataset
+            and r.model.startswith("tgan[")
+            and (needle in r.model[5:-1].split(","))
+        ):
+            return r
+    return None
+
+
+def _c1(rows) -> tuple[list, list[str]]:
+    ev: list[str] = []
+    tgan, pixel = _best(rows, "mnist", "tgan"), _best(rows, "mnist", "pixelcnn", ("full", "500"))
+    if tgan is None:
+        _missing(ev, "tgan on mnist")
+    if pixel is None:
+        _missing(ev, "pixelcnn on mnist")
+    parts = [_greater(tgan, pixel, "is", ev)]
+    times = [getattr(r, "train_wall_time_s", None) for r in (tgan, pixel)]
+    if None in times:
+        parts.append(None)
+        if tgan is not None and pixel is not None:
+            _missing(ev, "training wall time (summary.json) of one of the runs")
+    else:
+        ok = times[0] < times[1]
+        ev.append(
+            f"train time: tgan {times[0] / 60:.1f} min vs pixelcnn {times[1] / 60:.1f} "
+            f"min -> {'holds' if ok else 'fails'}"
+        )
+        parts.append(ok)
+    return parts, ev
+
+
+def _c2(rows) -> tuple[list, list[str]]:
+    ev: list[str] = []
+    tgan = _best(rows, "mnist", "tgan", ("500",))
+    tgan = tgan if tgan is not None and tgan.regime == "500" else None
+    parts = []
+    for rival in ("gan", "deligan"):
+        other = next(iter(_rows(rows, "mnist", rival, "500")), None)
+        if tgan is None or other is None:
+            _missing(ev, f"{'tgan' if tgan is None else rival} on mnist with 500 images")
+        parts += [_greater(tgan, other, "is", ev), _greater(tgan, other, "mis", ev)]
+    fulls = [r for m in ("dcgan", "acgan") for r in _rows(rows, "mnist", m, "full")]
+    if tgan is None or not fulls or _mean(tgan, "is") is None:
+        _missing(ev, "dcgan / acgan on the full mnist set")
+        parts.append(None)
+    else:
+        best = max(fulls, key=lambda r: _mean(r, "is"))
+        ok = _mean(tgan, "is") >= COMPETITIVE * _mean(best, "is")
+        ev.append(
+            f"competitive (IS >= {COMPETITIVE:.0%} of the better full-data baseline): "
+            f"tgan {_fmt(tgan, 'is')} vs {_name(best)} {_fmt(best, 'is')} -> "
+            f"{'holds' if ok else 'fails'}"
+        )
+        parts.append(ok)
+    return parts, ev
+
+
+def _stats_candidates(row) -> list[Path]:
+    """Where a row's training log may be: each run as its metrics.json names it (here, or
+    relative to the repository), else the shipped entry the metrics.json was found in (ship
+    copies the run's stats.jsonl there), so the verdict does not need the training machine."""
+    paths = []
+    for source in row.sources:
+        paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
+    for folder in map(Path, row.folders):
+        entry = folder.parent.parent if folder.parent.name == "seeds" else folder
+        paths.append(entry / "stats.jsonl")
+    return paths
+
+
+def _c3(rows) -> tuple[list, list[str]]:
+    ev: list[str] = []
+    tgan = _best(rows, "fashion", "tgan")
+    stats = []
+    for path in _stats_candidates(tgan) if tgan is not None else []:
+        stats = read_jsonl(path)
+        if stats:
+            break
+    if not stats or "g_adv" not in stats[-1] or "d_adv" not in stats[-1]:
+        _missing(ev, "a tgan run on fashion with stats.jsonl (d_adv, g_adv)")
+        return [None], ev
+    tail = stats[-max(1, len(stats) // 5) :]
+    d_end = sum(s["d_adv"] for s in tail) / len(tail)
+    g_end = sum(s["g_adv"] for s in tail) / len(tail)
+    d_ok, g_ok = abs(d_end - TWO_LOG_2) < LOSS_BAND, abs(g_end - TWO_LOG_2) < LOSS_BAND
+    ev.append(
+        f"last 20% of {stats[-1]['step']} steps: D loss {d_end:.3f}, G loss {g_end:.3f}; "
+        f"2 log 2 = {TWO_LOG_2:.3f}, log 2 = {math.log(2):.3f} (band ±{LOSS_BAND})"
+    )
+    settled = next((s["step"] for s in stats if abs(s["g_adv"] - TWO_LOG_2) < LOSS_BAND), None)
+    by_7500 = settled is not None and settled <= 7500 and g_ok
+    when = "never" if settled is None else f"at step {settled}"
+    ev.append(
+        f"G first within the band: {when}; D near 2 log 2: {d_ok}, "
+        f"G near 2 log 2: {g_ok}, G by 7,500 steps: {by_7500}"
+    )
+    return [d_ok, g_ok, by_7500], ev
+
+
+def _c4(rows) -> tuple[list, list[str]]:
+    """Like for like: t-GAN against each rival in one regime, the one where most rivals have a
+    row of their own (then: more t-GAN seeds, then the full set); a rival missing there is
+    taken from its other regime. t-GAN's other regime is shown, not counted."""
+    ev: list[str] = []
+    names = ("dcgan", "acgan", "deligan")
+    tgans = _rows(rows, "cifar10", "tgan")
+
+    def coverage(t):
+        return (
+            len([m for m in names if _rows(rows, "cifar10", m, t.regime)]),
+            len(t.seeds),
+            t.regime == "full",
+        )
+
+    if not tgans or not any(_rows(rows, "cifar10", m) for m in names):
+        _missing(ev, "tgan and at least one of dcgan / acgan / deligan on cifar10")
+        return [None], ev
+    tgans = sorted(tgans, key=coverage, reverse=True)
+    parts = []
+    for i, tgan in enumerate(tgans):
+        if i == 1:
+            ev.append(f"not counted, t-GAN's other regime ({tgan.regime}):")
+        for m in names:
+            rival = _best(rows, "cifar10", m, (tgan.regime,))
+            if rival is None:
+                continue
+            ok = _greater(tgan, rival, "mis", ev)
+            if i == 0:
+                parts.append(ok)
+    return parts, ev
+
+
+def _c5(rows) -> tuple[list, list[str]]:
+    ev: list[str] = []
+    parts: list[bool | None] = []
+    for dataset in ("mnist", "fashion", "cifar10"):
+        tgan, gmm = _best(rows, dataset, "tgan"), _ablation(rows, dataset, "prior=gmm")
+        if tgan is not None and gmm is not None:
+            parts += [_greater(tgan, gmm, "mis", ev), _greater(tgan, gmm, "recall", ev)]
+    if not parts:
+        _missing(ev, "the like-for-like ablation tgan[prior=gmm] (train with --prior gmm)")
+        for dataset in ("mnist", "fashion"):
+            tgan, deli = _best(rows, dataset, "tgan"), _best(rows, dataset, "deligan")
+            if tgan is not None and deli is not None:
+                ev.append(
+                    f"context only (confounded: codeword and L_C differ too): m-IS "
+                    f"{_name(tgan)} {_fmt(tgan, 'mis')} vs {_name(deli)} "
+                    f"{_fmt(deli, 'mis')}"
+                )
+        parts = [None]
+    return parts, ev
+
+
+def _c6(rows) -> tuple[list, list[str]]:
+    ev: list[str] = []
+    parts: list[bool | None] = []
+    for dataset in ("mnist", "fashion", "cifar10"):
+        tgan = _best(rows, dataset, "tgan")
+        no_code = _ablation(rows, dataset, "conditioning=none")
+        no_cls = _ablation(rows, dataset, "alpha=0.0")
+        if tgan is not None and no_code is not None:
+            parts.append(_greater(tgan, no_code, "mis", ev))
+        if tgan is not None and no_cls is not None:
+            parts += [_greater(tgan, no_cls, "is", ev), _greater(tgan, no_cls, "fd", ev, False)]
+    if not parts:
+        _missing(
+            ev,
+            "ablations tgan[conditioning=none] and tgan[alpha=0.0] "
+            "(train with --conditioning none / --alpha 0)",
+        )
+        parts = [None]
+    return parts, ev
+
+
+CLAIMS = (
+    ("C1", "t-GAN scores a higher IS than PixelCNN on MNIST with far less training time.", _c1),
+    (
+        "C2",
+        "On MNIST with 500 training images, t-GAN beats GAN and DeLiGAN (IS and m-IS), and "
+        "is competitive with DCGAN and ACGAN trained on the full set.",
+        _c2,
+    ),
+    (
+        "C3",
+        "On Fashion-MNIST, t-GAN's G and D losses settle near 2 log 2, G by about 7,500 "
+        "iterations.",
+        _c3,
+    ),
+    (
+        "C4",
+        "On CIFAR-10, t-GAN has the best per-class modified inception score among the GANs.",
+        _c4,
+    ),
+    (
+        "C5",
+        "t-distributed mixture noise gives more diverse images than Gaussian mixture noise "
+        "(m-IS and recall, like for like).",
+        _c5,
+    ),
+    (
+        "C6",
+        "Codewords raise within-class diversity (m-IS); the classification loss improves "
+        "both networks (IS up, FD down).",
+        _c6,
+    ),
+)
+
+
+def evaluate_claims(rows: list) -> list[Claim]:
+    """Each claim's verdict and evidence lines from report rows (core.report.ReportRow)."""
+    out = []
+    for claim_id, text, check in CLAIMS:
+        parts, evidence = check(rows)
+        out.append(Claim(claim_id, text, _verdict(parts), list(dict.fromkeys(evidence))))
+    return out
+
+
+def claims_markdown(claims: list[Claim]) -> str:
+    lines = ["| claim | verdict | our numbers |", "|---|---|---|"]
+    for c in claims:
+        evidence = "<br>".join(e.replace("|", "/") for e in c.evidence) or "-"
+        lines.append(f"| **{c.id}** {c.text} | **{c.verdict}** | {evidence} |")
+    lines += [
+        "",
+        f"Rules: means over seeds are compared; 'competitive' is IS >= {COMPETITIVE:.0%} of the "
+        f"better of DCGAN / ACGAN (full set); 'near 2 log 2' is within ±{LOSS_BAND} over the last "
+        "20% of logged steps. A claim is not measured when a row it needs is missing; "
+        "it is not confirmed when any measured comparison fails.",
+    ]
+    return "\n".join(lines)
+
+
+def write_claims(claims: list[Claim], path: Path) -> Path:
+    """The verdicts as JSON (what the app's Results page reads): ``{"format_version": 1,
+    "claims": [{"id", "text", "verdict", "evidence"}]}``, atomically."""
+    atomic_write_json(path, {"format_version": 1, "claims": [asdict(c) for c in claims]})
+    return path
+
+
+def read_claims(path: Path) -> list[Claim]:
+    """The claims of a ``write_claims`` file; [] when it is missing or not such a file (each
+    malformed entry is skipped, never an exception: the app shows what it can)."""
+    data = read_json(path)
+    items = data.get("claims") if data is not None else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        evidence = item.get("evidence", [])
+        fields = (item.get("id"), item.get("text"), item.get("verdict"))
+        well_formed = all(isinstance(f, str) for f in fields) and item["verdict"] in VERDICTS
+        if well_formed and isinstance(evidence, list) and all(isinstance(e, str) for e in evidence):
+            out.append(Claim(*fields, list(evidence)))
+    return out

@@ -1,0 +1,2 @@
+"""The likelihood baseline: a class-conditional gated PixelCNN (model.py) and its training
+and measurement (trainer.py)."""

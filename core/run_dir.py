@@ -1,0 +1,203 @@
+"""The run directory: what a training run writes, and how a resume checks and restores it.
+
+    config.json             written first: model + train config, hardware, format version
+    stats.jsonl             one JSON line every ``log_every`` steps (losses, D(x), D(G(z)), img/s)
+    samples/step_NNNNNN.png fixed seed/label grid (seeds 0..99, column k = class k)
+    checkpoint.safetensors  everything needed to resume bit for bit (weights, Adam, RNG, step)
+    model.safetensors       the weights alone: the run folder loads with ``load_pretrained``
+    summary.json            written at the end: steps, wall time, hardware
+    nll.json                PixelCNN only: test bits/dim and the time to sample 100 images
+
+Every write is atomic (temp file + ``os.replace``); ``stats.jsonl`` lines are single appends
+and are repaired on resume (``repair_stats``). A resume deletes the temp files a kill left
+(``remove_temp_files``) and checks that the options match the run's config.json
+(``prepare_run_dir``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from torch import Tensor, nn
+
+from core.atomic import atomic_write_bytes, atomic_write_json, read_jsonl
+from core.config import RESUMABLE_CHANGES, ModelConfig, TrainConfig
+from core.errors import UserError
+from core.paths import ConfinementError, confine
+from core.weights import (
+    CONFIG_NAME,
+    FORMAT_VERSION,
+    WEIGHTS_NAME,
+    load_state_strict,
+    read_config,
+    read_safetensors,
+    state_to_bytes,
+)
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+STATS_NAME = "stats.jsonl"
+SUMMARY_NAME = "summary.json"
+
+
+class TrainingError(UserError):
+    """Training cannot start or go on; the message says why and what to do."""
+
+
+def save_checkpoint(
+    run_dir: Path, step: int, model: nn.Module, trainer, noise: torch.Generator, wall: float
+) -> None:
+    """Write checkpoint.safetensors (then model.safetensors) atomically."""
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    groups = {}
+    for name, opt in trainer.optimizers().items():
+        sd = opt.state_dict()
+        groups[name] = sd["param_groups"]
+        for idx, slots in sd["state"].items():
+            for slot, value in slots.items():
+                tensors[f"{name}.{idx}.{slot}"] = torch.as_tensor(value)
+    tensors["rng.noise"] = noise.get_state()
+    tensors["rng.torch"] = torch.get_rng_state()  # for any code that draws from the global RNG
+    metadata = {
+        "step": str(step),
+        "wall_time": repr(wall),
+        "param_groups": json.dumps(groups),
+        "format_version": str(FORMAT_VERSION),
+    }
+    atomic_write_bytes(run_dir / CHECKPOINT_NAME, state_to_bytes(tensors, metadata))
+    save_weights(run_dir, model)
+
+
+def save_weights(run_dir: Path, model: nn.Module) -> None:
+    """Write model.safetensors (the weights alone) atomically."""
+    atomic_write_bytes(run_dir / WEIGHTS_NAME, state_to_bytes(model.state_dict(), {"format": "pt"}))
+
+
+def load_checkpoint(
+    run_dir: Path, model: nn.Module, trainer, noise: torch.Generator
+) -> tuple[int, float]:
+    """Restore weights, optimiser and RNG state; returns (step, wall time so far)."""
+    path = run_dir / CHECKPOINT_NAME
+    tensors = read_safetensors(path)
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata() or {}
+    try:
+        step, wall = int(meta["step"]), float(meta["wall_time"])
+        groups = json.loads(meta["param_groups"])
+    except (KeyError, ValueError) as exc:
+        raise TrainingError(f"{path}: checkpoint metadata is incomplete ({exc})") from exc
+    model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    load_state_strict(model, model_state, str(path))
+    device = next(model.parameters()).device
+    try:
+        for name, opt in trainer.optimizers().items():
+            state: dict[int, dict[str, Tensor]] = {}
+            prefix = f"{name}."
+            params = [p for group in opt.param_groups for p in group["params"]]
+            for key, value in tensors.items():
+                if key.startswith(prefix):
+                    idx, slot = key[len(prefix) :].split(".", 1)
+                    if slot != "step" and value.shape != params[int(idx)].shape:
+                        raise ValueError(
+                            f"{key} has shape {tuple(value.shape)}, expected "
+                            f"{tuple(params[int(idx)].shape)}"
+                        )
+                    value = value if slot == "step" else value.to(device)
+                    state.setdefault(int(idx), {})[slot] = value
+            opt.load_state_dict({"state": state, "param_groups": groups[name]})
+        noise.set_state(tensors["rng.noise"])
+        if "rng.torch" in tensors:  # absent in checkpoints written before it was saved
+            torch.set_rng_state(tensors["rng.torch"])
+    except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as exc:
+        raise TrainingError(
+            f"{path}: the checkpoint's optimiser or RNG state is damaged ({exc}); restore it "
+            f"from a backup, or delete it to restart {run_dir} from step 0"
+        ) from exc
+    return step, wall
+
+
+def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
+    """Create the run dir and write config.json first; on resume, check the config matches."""
+    config_path = run_dir / CONFIG_NAME
+    if config_path.exists():
+        if not resume:
+            raise TrainingError(
+                f"{run_dir} already holds a run; pass --resume to continue it, "
+                "or choose another --run-dir"
+            )
+        saved = read_config(run_dir)
+        TrainConfig.from_dict(saved.get("train"), str(config_path))
+        # A key added to ModelConfig after the run started compares as its default value.
+        saved_model = ModelConfig.from_dict(saved.get("model"), str(config_path)).to_dict()
+        diffs = []
+        for block in ("model", "train"):
+            for key, value in config_blocks[block].items():
+                old = (saved_model if block == "model" else saved.get(block, {})).get(key)
+                if block == "train" and key in RESUMABLE_CHANGES:
+                    continue
+                if json.loads(json.dumps(old)) != json.loads(json.dumps(value)):
+                    diffs.append(f"{block}.{key}: run has {old!r}, now {value!r}")
+        if diffs:
+            raise TrainingError(
+                f"cannot resume {run_dir}: the options differ from the run's config.json: "
+                + "; ".join(diffs)
+            )
+        saved["train"].update({k: config_blocks["train"][k] for k in RESUMABLE_CHANGES})
+        atomic_write_json(config_path, saved)
+        return saved
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(config_path, config_blocks)
+    return config_blocks
+
+
+def remove_temp_files(run_dir: Path) -> list[Path]:
+    """Delete the temp files (``.NAME.XXXX.tmp``) a kill mid-write leaves; returns them."""
+    removed = []
+    for folder in (run_dir, run_dir / "samples"):
+        if folder.is_dir():
+            for path in folder.glob(".*.tmp"):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def check_run_dir_confined(run_dir: Path) -> None:
+    """Refuse a run dir whose files are symlinks out of it (writes would land elsewhere)."""
+    for name in (CONFIG_NAME, STATS_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, SUMMARY_NAME, "samples"):
+        try:
+            confine(run_dir / name, [run_dir], what=f"{name} of the run")
+        except ConfinementError as exc:
+            raise TrainingError(f"{exc}; remove that link or choose another --run-dir") from None
+
+
+def checkpoint_step(run_dir: Path) -> int | None:
+    """The step of the checkpoint on disk (None if there is none or it is unreadable)."""
+    try:
+        with safe_open(str(run_dir / CHECKPOINT_NAME), framework="pt") as fh:
+            return int((fh.metadata() or {})["step"])
+    except Exception:  # any unreadable checkpoint: the caller falls back to what it knows
+        return None
+
+
+def write_error(run_dir: Path, exc: OSError, last_saved: int) -> TrainingError:
+    """The one-line error for a failed write (disk full, read-only folder) during training."""
+    on_disk = checkpoint_step(run_dir)
+    last_saved = last_saved if on_disk is None else on_disk
+    return TrainingError(
+        f"cannot write to {run_dir} ({exc.strerror or exc}: {exc.filename or run_dir}); "
+        f"the last checkpoint (step {last_saved}) is intact. Free disk space or make the folder "
+        f"writable, then resume with: python -m core train --run-dir {run_dir} --resume"
+    )
+
+
+def repair_stats(run_dir: Path, step: int) -> None:
+    """Keep only complete lines with step <= the checkpoint's step (no torn or repeated steps)."""
+    path = run_dir / STATS_NAME
+    if not path.exists():
+        return
+    rows = [r for r in read_jsonl(path) if isinstance(r.get("step"), int) and r["step"] <= step]
+    text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in rows)
+    atomic_write_bytes(path, text.encode())

@@ -1,0 +1,226 @@
+"""Many zoo runs at once: ``train_entries`` (one after another, in the foreground), ``batch``
+(train, score, ship and report a set of entries x seeds with N processes at a time; the GPU
+script) and ``rescore`` (score every shipped seed again after a judge changed). Every job is a
+``python -m core`` process, so a killed batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.atomic import atomic_copy, read_json
+from core.errors import UserError
+from core.evaluate.report import build_report
+from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
+from core.weights import WEIGHTS_NAME
+from core.zoo.recipes import entry, train_command
+from core.zoo.ship import ship, write_card, write_manifest
+
+CORE_CLI = [sys.executable, "-m", "core"]
+
+
+class ZooError(UserError):
+    """A batch job failed; the message names the jobs and where their logs are."""
+
+
+def train_entries(names: list[str], seeds: list[int], device: str = "auto") -> list[Path]:
+    """Train (or resume, or skip when finished) each entry x seed in turn, one
+    ``python -m core train`` process at a time, its output shown as it comes."""
+    done = []
+    for name in names:
+        for seed in seeds:
+            e = entry(name)
+            run = e.run_dir(seed)
+            if (run / "summary.json").exists():
+                done.append(run)
+                continue
+            argv = e.train_argv(seed, device)
+            if (run / "config.json").exists():
+                argv.append("--resume")
+            print(f"[zoo] python -m core {' '.join(argv)}", flush=True)
+            if subprocess.run(CORE_CLI + argv, cwd=REPO_ROOT).returncode != 0:
+                raise ZooError(f"training {name} seed {seed} failed; see the message above")
+            done.append(run)
+    return done
+
+
+def run_pool(
+    commands: list[tuple[str, list[str], Path]], jobs: int, time_limit: float | None = None
+) -> tuple[list[str], list[str]]:
+    """Run (label, argv, log) commands, ``jobs`` at a time. After ``time_limit`` seconds no new
+    command starts and running ones get SIGTERM (a training run then saves its checkpoint and
+    exits, resumable by the same command). Returns (failed labels, stopped labels)."""
+    pending, running, failed, stopped = list(commands), [], [], []
+    started = time.perf_counter()
+    while pending or running:
+        out_of_time = time_limit is not None and time.perf_counter() - started > time_limit
+        if out_of_time:
+            stopped += [label for label, _, _ in pending]
+            pending = []
+            for label, proc, _ in running:
+                if proc.poll() is None and label not in stopped:
+                    print(
+                        f"[{time.perf_counter() - started:7.0f}s] {label}: time limit, stopping",
+                        flush=True,
+                    )
+                    proc.send_signal(signal.SIGTERM)
+                    stopped.append(label)
+        while pending and len(running) < jobs:
+            label, argv, log = pending.pop(0)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(log, "a")  # noqa: SIM115 (closed when the process ends)
+            proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=fh, stderr=subprocess.STDOUT)
+            running.append((label, proc, fh))
+        time.sleep(0.2)
+        for item in list(running):
+            label, proc, fh = item
+            if proc.poll() is not None:
+                fh.close()
+                running.remove(item)
+                status = "ok" if proc.returncode == 0 else f"FAILED ({proc.returncode})"
+                if label in stopped:
+                    status = "stopped (resumable)"
+                elif proc.returncode:
+                    failed.append(label)
+                print(f"[{time.perf_counter() - started:7.0f}s] {label}: {status}", flush=True)
+    return failed, [label for label in stopped if label not in failed]
+
+
+def batch(
+    names: list[str],
+    seeds: list[int],
+    jobs: int,
+    device: str,
+    n_eval: int,
+    time_limit: float | None = None,
+) -> None:
+    """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
+    any entry's second), score each run, ship the first seed of each entry with every seed's
+    metrics, then write the report. ``time_limit`` caps the training phase in seconds (runs
+    still going are stopped, resumable, and left unscored). Re-runnable: finished runs are
+    skipped, stopped ones resumed."""
+    logs = zoo_runs_root() / "logs"
+    train_jobs = []
+    for seed in seeds:
+        for name in names:
+            e, run = entry(name), entry(name).run_dir(seed)
+            if (run / "summary.json").exists():
+                continue
+            argv = e.train_argv(seed, device) + (
+                ["--resume"] if (run / "config.json").exists() else []
+            )
+            train_jobs.append(
+                (f"train {e.name} s{seed}", CORE_CLI + argv, logs / f"{run.name}.train.log")
+            )
+    failed, stopped = run_pool(train_jobs, jobs, time_limit)
+    eval_jobs = []
+    for name in names:
+        for seed in seeds:
+            run = entry(name).run_dir(seed)
+            if (run / "summary.json").exists() and not (run / "metrics.json").exists():
+                argv = CORE_CLI + ["evaluate", str(run), "--n", str(n_eval), "--device", device]
+                eval_jobs.append((f"evaluate {run.name}", argv, logs / f"{run.name}.eval.log"))
+    failed += run_pool(eval_jobs, jobs)[0]
+    for name in names:
+        finished = [s for s in seeds if (entry(name).run_dir(s) / "summary.json").exists()]
+        if not finished:
+            continue
+        dest = ship(name, finished[0])
+        for seed in finished:
+            metrics = entry(name).run_dir(seed) / "metrics.json"
+            if metrics.exists():
+                target = dest / "seeds" / f"s{seed}"
+                target.mkdir(parents=True, exist_ok=True)
+                atomic_copy(metrics, target / "metrics.json")
+    report_and_manifest()
+    if stopped:
+        print(
+            f"{len(stopped)} job(s) stopped at the time limit, resumable by the same command: "
+            f"{stopped}",
+            flush=True,
+        )
+    if failed:
+        raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
+def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:
+    """The folders ``rescore`` scores for one shipped entry: (seed, folder) for every seed in
+    its seeds/ or with a finished run here (the run when it has its float32 weights, else the
+    shipped folder for the shipped seed), the seeds with no weights on this machine, and the
+    shipped seed."""
+    e, dest = entry(name), zoo_root() / name
+    info = read_json(dest / "entry.json")
+    if info is None or not isinstance(info.get("seed"), int):
+        raise ValueError(f"{dest} is not a shipped entry (no readable entry.json); ship it first")
+    shipped_seed = info["seed"]
+    seeds = {shipped_seed} | {int(p.name[1:]) for p in (dest / "seeds").glob("s*") if p.is_dir()}
+    pattern = re.compile(rf"{re.escape(name)}-s(\d+)")
+    for run in zoo_runs_root().glob(f"{name}-s*"):
+        found = pattern.fullmatch(run.name)
+        if found and (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+            seeds.add(int(found.group(1)))
+    plan, missing = [], []
+    for seed in sorted(seeds):
+        run = e.run_dir(seed)
+        if (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+            plan.append((seed, run))
+        elif seed == shipped_seed:
+            plan.append((seed, dest))
+        else:
+            missing.append(seed)
+    return plan, missing, shipped_seed
+
+
+def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
+    """Score every seed of each shipped entry again with the judges as they are now (after a
+    judge was retrained, say): each seed from its run's float32 weights where this machine has
+    them, else the shipped seed from the shipped weights. A seed with neither (its weights
+    never reached this machine) leaves the entry's seeds/, since its scores came from another
+    judge; the command that retrains it is printed. Cards follow; returns the failed jobs."""
+    logs = zoo_runs_root() / "logs"
+    plans = {name: _rescore_plan(name) for name in names}  # every entry checked before any work
+    jobs_list = [
+        (
+            f"evaluate {name} s{seed}",
+            CORE_CLI + ["evaluate", str(folder), "--n", str(n_eval), "--device", device],
+            logs / f"{name}-s{seed}.rescore.log",
+        )
+        for name, (plan, _, _) in plans.items()
+        for seed, folder in plan
+    ]
+    failed = run_pool(jobs_list, jobs)[0]
+    for name, (plan, missing, shipped_seed) in plans.items():
+        e, dest = entry(name), zoo_root() / name
+        for seed, folder in plan:
+            if f"evaluate {name} s{seed}" in failed:
+                continue
+            target = dest / "seeds" / f"s{seed}"
+            target.mkdir(parents=True, exist_ok=True)
+            atomic_copy(folder / "metrics.json", target / "metrics.json")
+            if seed == shipped_seed and folder != dest:
+                atomic_copy(folder / "metrics.json", dest / "metrics.json")
+            if folder == dest and e.run_dir(seed).is_dir():  # keep the run's record in step
+                atomic_copy(folder / "metrics.json", e.run_dir(seed) / "metrics.json")
+        for seed in missing:
+            shutil.rmtree(dest / "seeds" / f"s{seed}", ignore_errors=True)
+            print(
+                f"{name} s{seed}: no weights on this machine, dropped from seeds/ (its scores "
+                f"came from another judge); retrain: {train_command(e, seed)}",
+                flush=True,
+            )
+        write_card(dest)
+    return failed
+
+
+def report_and_manifest() -> None:
+    """pretrained/RESULTS.md and results.csv from the zoo, then the manifest."""
+    root = zoo_root()
+    md_path, csv_path, n_rows = build_report([root], root / "RESULTS.md", root / "results.csv")
+    print(f"{n_rows} rows: wrote {repo_relative(md_path)} and {repo_relative(csv_path)}")
+    write_manifest(root)
