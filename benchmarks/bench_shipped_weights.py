@@ -1,6 +1,6 @@
 """Shipped weights against the run's own scores: re-score zoo entries from their shipped files
 (float16, or int8 on CIFAR-10) with the same seeds and N as their metrics.json, and print both
-and the difference. Asserts nothing (``tests/test_reproduce.py`` checks a sample of entries).
+and the difference. Asserts nothing (``tests/core/test_zoo.py`` checks a sample of entries).
 
     python benchmarks/bench_shipped_weights.py [ENTRY ...] [--dataset cifar10] [--threads 1]
 

@@ -331,7 +331,7 @@ CLAIMS = (
 
 
 def evaluate_claims(rows: list) -> list[Claim]:
-    """Each claim's verdict and evidence lines from report rows (core.report.ReportRow)."""
+    """Each claim's verdict and evidence lines from report rows (core.evaluate.report.ReportRow)."""
     out = []
     for claim_id, text, check in CLAIMS:
         parts, evidence = check(rows)

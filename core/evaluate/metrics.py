@@ -2,7 +2,7 @@
 
 Nothing here runs a network: ``probs`` is a judge's p(y|x), an (N, K) matrix of rows that sum
 to 1; ``features`` are (N, F) judge features; ``pixels`` are (N, D) flattened images. Each
-function is pinned in tests/test_metrics.py to a reference implementation or a closed form:
+function is pinned in tests/core/test_metrics.py to a reference implementation or a closed form:
 
 - ``inception_score``: Salimans et al. 2016 (their released code, 10 splits in order, mean and
   population std over splits); equals torchmetrics' ``InceptionScore`` up to its shuffle and its

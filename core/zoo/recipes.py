@@ -22,7 +22,7 @@ from core.paths import repo_relative, zoo_runs_root
 # the ~7,500 steps at which the paper says G's loss settles (claim C3).
 STEPS = {"mnist": 5000, "fashion": 8000, "cifar10": 5000}
 # The data sets whose app default is the t-GAN trained with DiffAugment's whole policy (on each
-# it beat the 2 px recipe on every seed; tests/test_reproduce.py); elsewhere the 2 px recipe.
+# it beat the 2 px recipe on every seed; tests/core/test_zoo.py); elsewhere the 2 px recipe.
 DIFFAUG_FEATURED = ("mnist", "fashion", "cifar10")
 
 

@@ -202,5 +202,5 @@ def test_shipped_embeddings_load_and_match_their_model():
         folder = REPO_ROOT / "pretrained" / path.stem
         if (folder / "model.safetensors").is_file():
             assert emb.weights_sha256 == embedding.weights_sha256(folder), (
-                f"{path} was made from other weights: python -m core.embedding {folder}"
+                f"{path} was made from other weights: python -m core embed {folder}"
             )

@@ -1,4 +1,4 @@
-"""core.lesson: densities pinned to scipy.stats, tail curves to Monte Carlo, the mixture's parts
+"""core.explore.lesson: densities pinned to scipy.stats, tail curves to Monte Carlo, the mixture's parts
 to its whole, and the v -> infinity limit."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ being written, just after a checkpoint lands, or after a random delay) and resum
 
 CI runs ``TGAN_KILL_TRIALS`` trials (default 3). The full count of the issue:
 
-    TGAN_KILL_TRIALS=20 python -m pytest -q tests/test_kill_safety.py
+    TGAN_KILL_TRIALS=20 python -m pytest -q tests/robustness/test_kill_safety.py
 """
 
 from __future__ import annotations
