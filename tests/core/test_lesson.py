@@ -1,5 +1,5 @@
-"""core.explore.lesson: densities pinned to scipy.stats, tail curves to Monte Carlo, the mixture's parts
-to its whole, and the v -> infinity limit."""
+"""core.explore.lesson: densities pinned to scipy.stats, tail curves to Monte Carlo, the
+mixture's parts to its whole, and the v -> infinity limit."""
 
 from __future__ import annotations
 
