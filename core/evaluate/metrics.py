@@ -15,6 +15,9 @@ function is pinned in tests/core/test_metrics.py to a reference implementation o
 - ``precision_recall``: improved precision and recall, k-NN manifolds (Kynkaanniemi et al. 2019).
 - ``memorisation``: distance from each sample to its nearest training image, against the same
   distance for held-out real images.
+- ``within_class_diversity``: per class, the mean pairwise feature distance of the samples over
+  the same for real images of that class (1 = as varied as real data, near 0 = one image per
+  class: the collapse fidelity cannot see).
 """
 
 from __future__ import annotations
@@ -144,6 +147,48 @@ def class_fidelity(
         per_class.append(float(hit[mask].mean()) if mask.any() else None)
     values = [v for v in per_class if v is not None]
     return ClassScore(float(hit.mean()), float(np.std(values)), per_class, counts)
+
+
+def mean_pairwise_distance(features: np.ndarray | torch.Tensor) -> float | None:
+    """Mean Euclidean distance over the n (n - 1) / 2 pairs of rows of (n, F); None if n < 2."""
+    x = np.asarray(features.detach().cpu() if isinstance(features, torch.Tensor) else features)
+    if x.ndim != 2:
+        raise ValueError(f"features: expected an (n, F) matrix, got shape {x.shape}")
+    if x.shape[0] < 2:
+        return None
+    return float(torch.pdist(torch.as_tensor(x, dtype=torch.float64)).mean())
+
+
+def class_spreads(
+    features: np.ndarray | torch.Tensor, groups: np.ndarray | torch.Tensor, n_classes: int
+) -> list[float | None]:
+    """``mean_pairwise_distance`` of the rows of each class 0..K-1 (None below 2 rows)."""
+    x = _matrix(features, "features")
+    g = np.asarray(groups.cpu() if isinstance(groups, torch.Tensor) else groups).astype(np.int64)
+    if g.shape != (x.shape[0],):
+        raise ValueError(f"groups: expected shape ({x.shape[0]},), got {g.shape}")
+    return [mean_pairwise_distance(x[g == c]) for c in range(n_classes)]
+
+
+def within_class_diversity(
+    features: np.ndarray | torch.Tensor,
+    groups: np.ndarray | torch.Tensor,
+    real_spreads: list[float | None],
+) -> ClassScore:
+    """Per class c: mean pairwise feature distance of the samples in c over ``real_spreads[c]``
+    (the same for real images of c, ``class_spreads``). ``mean`` and ``std`` over the classes
+    where both exist; ``counts`` the samples per class. groups: (N,) each sample's class (the
+    conditioned one, or the judge's argmax for an unconditional model)."""
+    fake = class_spreads(features, groups, len(real_spreads))
+    g = np.asarray(groups.cpu() if isinstance(groups, torch.Tensor) else groups).astype(np.int64)
+    per_class = [
+        None if f is None or r is None or r <= 0 else f / r for f, r in zip(fake, real_spreads)
+    ]
+    values = [v for v in per_class if v is not None]
+    if not values:
+        raise ValueError("within_class_diversity: no class has 2 samples and a real spread")
+    counts = [int((g == c).sum()) for c in range(len(real_spreads))]
+    return ClassScore(float(np.mean(values)), float(np.std(values)), per_class, counts)
 
 
 def feature_stats(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

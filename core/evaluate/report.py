@@ -17,7 +17,16 @@ from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
 from core.paths import repo_relative
 
-METRIC_BASES = ("is", "mis", "fidelity", "fd", "precision", "recall", "memorisation")
+METRIC_BASES = (
+    "is",
+    "mis",
+    "fidelity",
+    "diversity",
+    "fd",
+    "precision",
+    "recall",
+    "memorisation",
+)
 DATASET_ORDER = ("mnist", "fashion", "cifar10")
 MODEL_ORDER = ("real", "gan", "dcgan", "acgan", "deligan", "tgan", "pixelcnn")
 
@@ -151,6 +160,7 @@ TABLE_COLUMNS = (
     "IS",
     "m-IS",
     "fidelity",
+    "diversity",
     "FD ↓",
     "precision",
     "recall",
@@ -176,6 +186,7 @@ def markdown_table(rows: list[ReportRow]) -> str:
             _cell(*v["is"]),
             _cell(*v["mis"]),
             _cell(*v["fidelity"]),
+            _cell(*v["diversity"]),
             _cell(*v["fd"], 2),
             _cell(*v["precision"]),
             _cell(*v["recall"]),
@@ -253,12 +264,16 @@ def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path
             "How to read it: IS (10 splits) and m-IS (DeLiGAN's, by predicted class) come from the "
             "data set's own judge (pretrained/judges/), so numbers compare only within one judge. "
             "Fidelity is the share of samples the judge puts in the class they were conditioned on "
-            "(n/a: unconditional model; real data: the judge's accuracy). FD (lower is better), "
+            "(n/a: unconditional model; real data: the judge's accuracy). Diversity: within each "
+            "class, the mean pairwise judge-feature distance of the samples over the same for real "
+            "test images (1 = as varied as real data; near 0 = one image per class; n/a: scored "
+            "before this column existed). FD (lower is better), "
             "precision and recall (k = 3) compare judge features with N seeded training images. "
             "Memo. ratio: median distance of samples to their nearest training image over the same "
             "for held-out real images (< 1: closer to the training set than new real data). "
             "± is the std over training seeds when seeds >= 2; with one seed it is the run's own "
-            "spread (over IS splits, over classes for m-IS and fidelity), and FD / precision / "
+            "spread (over IS splits, over classes for m-IS, fidelity and diversity), and FD / "
+            "precision / "
             "recall have none.",
             "",
             markdown_table(rows)

@@ -123,6 +123,20 @@ def reference_features(judge: Judge, dataset: str, n: int) -> tuple[np.ndarray, 
     return judge.cache[key]
 
 
+def real_class_spreads(judge: Judge, dataset: str) -> tuple[list[float | None], str]:
+    """Per class, the mean pairwise judge-feature distance of the real test images (the
+    denominator of within-class diversity); cached on the judge."""
+    key = ("class_spreads", dataset)
+    if key not in judge.cache:
+        images, labels = load_split(dataset, "test")
+        _, feats = judge.logits_and_features(to_model_range(images))
+        spreads = M.class_spreads(
+            feats.double().numpy(), labels.numpy(), dataset_spec(dataset).n_classes
+        )
+        judge.cache[key] = (spreads, f"{len(labels)} test images, judge features")
+    return judge.cache[key]
+
+
 def score(
     judge: Judge,
     probs: Tensor,
@@ -143,10 +157,13 @@ def score(
     ref_features, ref_what = reference_features(judge, dataset, n)
     precision, recall = M.precision_recall(ref_features, features.double().numpy(), k=PR_K)
     splits = 10 if n >= 10 else 1
+    spreads, spreads_what = real_class_spreads(judge, dataset)
+    groups = labels if labels is not None else probs.argmax(1)  # unconditional: judge's class
     out = {
         f"is{tag}": {**M.inception_score(probs, splits).to_dict(), "splits": splits},
         f"mis{tag}": M.modified_inception_score(probs).to_dict(),
         f"fidelity{tag}": None if labels is None else M.class_fidelity(probs, labels).to_dict(),
+        f"diversity{tag}": M.within_class_diversity(features, groups, spreads).to_dict(),
         f"fd{tag}": M.frechet_distance(ref_features, features.double().numpy()),
         f"precision{tag}": precision,
         f"recall{tag}": recall,
@@ -154,6 +171,8 @@ def score(
     }
     reference = {
         "fd_precision_recall": f"{ref_what}, judge features, k={PR_K}",
+        "diversity": f"within-class mean pairwise judge-feature distance over the same for "
+        f"{spreads_what} ({'conditioned' if labels is not None else 'predicted'} classes)",
         "memorisation": f"RMS pixel distance to the nearest of {len(train_pixels)} training "
         f"images, vs {len(heldout_pixels)} held-out test images",
     }

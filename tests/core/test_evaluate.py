@@ -59,6 +59,10 @@ def test_evaluate_model_is_the_metric_functions_on_the_sampling_path(fake_run, f
     assert m["fidelity200"]["per_class"] == metrics.class_fidelity(probs, labels).per_class
     assert m["fd200"] >= 0 and 0 <= m["precision200"] <= 1 and 0 <= m["recall200"] <= 1
     assert m["memorisation200"]["ratio"] > 0
+    feats = fake_judge.features(images)
+    spreads, _ = ev.real_class_spreads(fake_judge, "fake")
+    diversity = metrics.within_class_diversity(feats.double().numpy(), labels, spreads)
+    assert m["diversity200"]["per_class"] == pytest.approx(diversity.per_class, rel=1e-6)
     lines = (fake_run / "metrics.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["metrics"] == saved["metrics"]
 
@@ -84,6 +88,7 @@ def test_evaluate_real_reference_row(fake_judge, tmp_path):
     acc = accuracy(fake_judge.net, images, labels)
     assert m[f"fidelity{n}"]["mean"] == pytest.approx(acc)
     assert m[f"memorisation{n}"]["ratio"] == pytest.approx(1.0)
+    assert m[f"diversity{n}"]["mean"] == pytest.approx(1.0)  # real data is as varied as itself
     assert (tmp_path / "metrics.json").is_file()
 
 

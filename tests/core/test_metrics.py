@@ -285,3 +285,30 @@ def test_nearest_distances_and_memorisation():
     fresh = rng.uniform(-1, 1, size=(60, 20))
     result = metrics.memorisation(fresh, heldout, train)
     assert 0.8 < result["ratio"] < 1.2 and result["near_copy_share"] < 0.1
+
+
+def test_within_class_diversity_against_a_brute_force_loop():
+    """Each class's mean pairwise distance (every pair once) over the real one; mean over the
+    classes that have both; a class collapsed to one image scores 0."""
+    from core.evaluate.metrics import class_spreads, within_class_diversity
+
+    rng = np.random.default_rng(0)
+    real, real_y = rng.normal(size=(60, 5)), np.repeat(np.arange(3), 20)
+    fake, fake_y = rng.normal(scale=0.5, size=(31, 5)), np.array([0] * 15 + [1] * 15 + [2])
+    fake[fake_y == 1] = fake[fake_y == 1][0]  # class 1 collapsed: 15 copies of one image
+
+    def brute(x):
+        pairs = [np.linalg.norm(x[i] - x[j]) for i in range(len(x)) for j in range(i + 1, len(x))]
+        return float(np.mean(pairs)) if pairs else None
+
+    real_spreads = class_spreads(real, real_y, 3)
+    assert real_spreads == pytest.approx([brute(real[real_y == c]) for c in range(3)])
+    score = within_class_diversity(fake, fake_y, real_spreads)
+    expected0 = brute(fake[fake_y == 0]) / real_spreads[0]
+    assert score.per_class[0] == pytest.approx(expected0)
+    assert score.per_class[1] == pytest.approx(0.0, abs=1e-12)
+    assert score.per_class[2] is None  # one sample: no pair
+    assert score.mean == pytest.approx((expected0 + 0.0) / 2)
+    assert score.counts == [15, 15, 1]
+    same = within_class_diversity(real, real_y, real_spreads)  # real data against itself: 1
+    assert same.mean == pytest.approx(1.0) and same.std == pytest.approx(0.0, abs=1e-12)
