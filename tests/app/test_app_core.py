@@ -145,9 +145,17 @@ def test_results_reader_wide_long_and_metrics_json(tmp_path):
     table = results_data.metrics_table(tmp_path)
     assert table.loc[0, "is10k"] == 4.0 and table.loc[0, "is10k_std"] == 0.3
     assert results_data.error_column(table, "is10k") == "is10k_std"
-    (tmp_path / "RESULTS.md").write_text("C2 beats DeLiGAN: not confirmed\nC5 diverse: confirmed\n")
+    # verdicts come from the claims.json `python -m core report` writes, not from RESULTS.md
+    (tmp_path / "RESULTS.md").write_text("C2 beats DeLiGAN: not confirmed\n")
+    assert results_data.claims(tmp_path) == []
+    (tmp_path / "claims.json").write_text(
+        '{"format_version": 1, "claims": ['
+        '{"id": "C2", "text": "beats DeLiGAN", "verdict": "not confirmed", "evidence": []},'
+        '{"id": "C5", "text": "diverse", "verdict": "not measured", "evidence": ["no row"]},'
+        '{"id": "C6", "text": "broken", "verdict": "maybe", "evidence": []}, 7]}'
+    )
     verdicts = {c.id: c.verdict for c in results_data.claims(tmp_path)}
-    assert verdicts == {"C2": "not confirmed", "C5": "confirmed"}
+    assert verdicts == {"C2": "not confirmed", "C5": "not measured"}  # malformed rows skipped
 
 
 def test_training_jobs_cap_one_per_session_and_cancel(tmp_path, monkeypatch):
