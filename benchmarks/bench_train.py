@@ -1,18 +1,23 @@
-"""Train-step and sampling throughput of every GAN preset on the current device.
+"""Train-step and sampling throughput of every GAN preset, per data set, precision and device.
 
-    python benchmarks/bench_train.py [--device cpu|cuda] [--dataset mnist|cifar10] [--steps 30]
+    python benchmarks/bench_train.py [--datasets mnist,cifar10] [--presets tgan,...] [--steps 5]
+                                     [--repeats 3] [--device cpu|cuda|all] [--threads N]
 
-For each model it times (a) our training step (core.train.GANTrainer.step, which draws from the
-prior, conditions, and applies every loss term) and (b) a plain eager reference loop written out
-here by hand (Gaussian noise, no conditioning or extra losses, same networks and batch), and
-prints images/s for both and their ratio; then the same for sampling: core.sampling.sample
-(one seed per image, the path the app and evaluation use) against G on a batch of randn.
-Figures only; nothing is asserted.
+For each model it times (a) a plain eager float32 reference loop written out here by hand
+(Gaussian noise, no conditioning or extra losses, same networks and batch), (b) our training step
+(core.train.GANTrainer.step, which draws from the prior, conditions, and applies every loss term)
+at --precision float32 and (c) at bf16, and prints images/s and each one's ratio to (a); then
+sampling: core.sampling.sample (one seed per image, the path the app and evaluation use) against
+G on a batch of randn. The variants alternate within one process (``--repeats`` rounds of
+``--steps`` steps each) and each figure is the median round, so a load that comes and goes on a
+shared machine hits them alike. GPU rows only where CUDA is available. Figures only; nothing is
+asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from core.config import TrainConfig  # noqa: E402
 from core.gan import GANTrainer  # noqa: E402
 from core.models import GAN_PRESETS, build_model, model_config  # noqa: E402
+from core.precision import cpu_has_bf16, resolve_precision  # noqa: E402
 from core.sampling import sample  # noqa: E402
 
 
@@ -33,15 +39,21 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _rate(fn, n_images: int, steps: int, device: torch.device) -> float:
-    for _ in range(3):  # warm-up
-        fn()
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    _sync(device)
-    return n_images * steps / (time.perf_counter() - start)
+def _rates(fns: dict, n_images: int, steps: int, repeats: int, device: torch.device) -> dict:
+    """Median images/s of each callable over ``repeats`` interleaved rounds of ``steps`` calls."""
+    for fn in fns.values():  # warm-up (oneDNN primitive creation, allocator)
+        for _ in range(2):
+            fn()
+    rounds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            _sync(device)
+            rounds[name].append(n_images * steps / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rounds.items()}
 
 
 def reference_step(model, opt_g, opt_d, real: torch.Tensor, in_dim: int) -> None:
@@ -63,64 +75,72 @@ def reference_step(model, opt_g, opt_d, real: torch.Tensor, in_dim: int) -> None
     opt_g.step()
 
 
-def bench_preset(preset: str, args, real: torch.Tensor, labels: torch.Tensor, device) -> str:
-    """One table row: ours vs the reference, for training and for sampling."""
-    cfg = model_config(preset, args.dataset)
-    tcfg = TrainConfig(model=preset, dataset=args.dataset, device=str(device))
-    model = build_model(cfg, seed=0).to(device).train()
-    trainer = GANTrainer(model, tcfg)
-    noise = torch.Generator(device=device).manual_seed(0)
-    ours = _rate(lambda: trainer.step(real, labels, noise), len(real), args.steps, device)
-
+def bench_preset(preset: str, dataset: str, args, device: torch.device) -> str:
+    """One table row: the eager reference, ours float32, ours bf16; then sampling."""
+    cfg = model_config(preset, dataset)
+    real = torch.rand(args.batch_size, *cfg.image_shape, device=device) * 2 - 1
+    labels = torch.randint(0, cfg.n_classes, (args.batch_size,), device=device)
     ref_model = build_model(cfg, seed=0).to(device).train()
     betas = (0.5, 0.999)
     opt_g = torch.optim.Adam(ref_model.generator.parameters(), lr=2e-4, betas=betas)
     opt_d = torch.optim.Adam(ref_model.discriminator.parameters(), lr=2e-4, betas=betas)
     in_dim = cfg.latent_dim + cfg.cond_dim
-    ref = _rate(
-        lambda: reference_step(ref_model, opt_g, opt_d, real, in_dim), len(real), args.steps, device
-    )
+    fns = {"eager": lambda: reference_step(ref_model, opt_g, opt_d, real, in_dim)}
+    for name in ("float32", "bf16"):
+        model = build_model(cfg, seed=0).to(device).train()
+        trainer = GANTrainer(model, TrainConfig(model=preset, dataset=dataset, precision=name))
+        noise = torch.Generator(device=device).manual_seed(0)
+        fns[name] = lambda t=trainer, g=noise: t.step(real, labels, g)
+    train = _rates(fns, args.batch_size, args.steps, args.repeats, device)
 
-    model.eval()
+    model = build_model(cfg, seed=0).to(device).eval()
     seeds = list(range(args.sample_n))
-    samp = _rate(lambda: sample(model, seeds), args.sample_n, 3, device)
 
     @torch.no_grad()
     def ref_sample() -> None:
         model.generator(torch.randn(args.sample_n, in_dim, device=device))
 
-    samp_ref = _rate(ref_sample, args.sample_n, 3, device)
-    return (
-        f"{preset:8s} {ours:12.0f} {ref:10.0f} {ours / ref:6.2f} "
-        f"{samp:13.0f} {samp_ref:10.0f} {samp / samp_ref:6.2f}"
-    )
+    samp = _rates({"ours": lambda: sample(model, seeds), "ref": ref_sample}, args.sample_n, 1,
+                  args.repeats, device)  # fmt: skip
+    eager, f32, bf16 = train["eager"], train["float32"], train["bf16"]
+    ours, ref = samp["ours"], samp["ref"]
+    return (f"{preset:8s} {eager:9.0f} {f32:9.0f} {f32 / eager:6.2f} {bf16:9.0f} "
+            f"{bf16 / eager:6.2f}   {ours:9.0f} {ref:9.0f} {ours / ref:6.2f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion", "cifar10"])
+    parser.add_argument("--device", default="all", help="cpu | cuda | all (default: cpu, and "
+                        "cuda where available)")  # fmt: skip
+    parser.add_argument("--datasets", default="mnist,cifar10", help="comma list")
+    parser.add_argument("--presets", default=",".join(GAN_PRESETS), help="comma list")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=5, help="training steps per round")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--sample-n", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args()
-    device = torch.device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(
-        f"device: {device} ({name}), torch threads {torch.get_num_threads()}, "
-        f"dataset {args.dataset}, batch {args.batch_size}"
-    )
-    header = (
-        f"{'model':8s} {'train img/s':>12s} {'ref img/s':>10s} {'ratio':>6s} "
-        f"{'sample img/s':>13s} {'ref img/s':>10s} {'ratio':>6s}"
-    )
-    print(header)
-    print("-" * len(header))
-    shape = model_config("dcgan", args.dataset).image_shape
-    real = torch.rand(args.batch_size, *shape, device=device) * 2 - 1
-    labels = torch.randint(0, 10, (args.batch_size,), device=device)
-    for preset in GAN_PRESETS:
-        print(bench_preset(preset, args, real, labels, device))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    devices = [torch.device(d) for d in devices if d != "cuda" or torch.cuda.is_available()]
+    capability = torch.backends.cpu.get_cpu_capability()
+    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CPU bf16 units: "
+          f"{cpu_has_bf16()} ({capability}), batch {args.batch_size}, {args.repeats} rounds "
+          f"of {args.steps} steps (median)")  # fmt: skip
+    header = (f"{'model':8s} {'eager32':>9s} {'float32':>9s} {'ratio':>6s} {'bf16':>9s} "
+              f"{'ratio':>6s}   {'sample':>9s} {'ref':>9s} {'ratio':>6s}")  # fmt: skip
+    for device in devices:
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+        auto = resolve_precision("auto", device)
+        for dataset in args.datasets.split(","):
+            print(f"\n{device} ({name}), {dataset}: train img/s (eager float32 loop, ours at "
+                  f"float32 and bf16, ratios to eager), sample img/s (ours, G on randn); "
+                  f"--precision auto = {auto}")  # fmt: skip
+            print(header)
+            print("-" * len(header))
+            for preset in args.presets.split(","):
+                print(bench_preset(preset, dataset, args, device), flush=True)
 
 
 if __name__ == "__main__":

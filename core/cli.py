@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta2", type=finite_float, help="Adam beta2 (default 0.999)")
     t.add_argument("--seed", type=nonneg_int, help="default 0")
     t.add_argument("--device", help="auto | cpu | cuda (default auto)")
+    t.add_argument(
+        "--precision",
+        help="auto | float32 | bf16: bf16 autocasts the networks' "
+        "forward passes; auto = bf16 where the device has bf16 units (default auto)",
+    )
     t.add_argument("--log-every", type=positive_int, help="steps between stats lines (50)")
     t.add_argument("--sample-every", type=positive_int, help="steps between grids (1000)")
     t.add_argument("--checkpoint-every", type=positive_int, help="steps between checkpoints")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from core.precision import LEGACY_PRECISION, PRECISIONS
 from core.priors import PRIOR_KINDS
 
 CONDITIONINGS = ("none", "codeword", "embedding", "onehot")
@@ -156,6 +157,8 @@ class TrainConfig:
     # image) and cutout (a square of this fraction of the side set to 0, mid-grey). Off = paper.
     augment_color: bool = False
     augment_cutout: float = 0.0
+    # auto | float32 | bf16 (core/precision.py); config.json records the resolved value.
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         checks = [
@@ -177,6 +180,10 @@ class TrainConfig:
                 0 <= self.augment_cutout < 1,
                 "augment_cutout must be in [0, 1), 0 = off (--augment-cutout)",
             ),
+            (
+                self.precision in PRECISIONS,
+                "precision must be auto, float32 or bf16 (--precision)",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -187,7 +194,10 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: object, source: str = "config.json") -> TrainConfig:
-        """Strict (``strict_from_dict``): the ``train`` block of ``source``."""
+        """Strict (``strict_from_dict``): the ``train`` block of ``source``; a block written
+        before ``precision`` existed ran at float32."""
+        if isinstance(data, dict):
+            data = {"precision": LEGACY_PRECISION, **data}
         return strict_from_dict(cls, data, "train", source)
 
 

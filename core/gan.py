@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from core import losses
+from core import losses, precision
 from core.augment import diff_augment
 from core.config import ConfigError, ModelConfig, TrainConfig
 from core.nets import NetConfig, build_discriminator, build_generator, init_weights
@@ -140,12 +140,20 @@ class GANModel(nn.Module):
 class GANTrainer:
     """One optimisation step of D, then G, for every GAN preset (paper.md §3)."""
 
+    PRECISIONS = ("float32", "bf16")  # core/precision.py
+
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
-        self.model = model
+        self.device = next(model.parameters()).device
+        self.precision = precision.resolve_precision(cfg.precision, self.device)
+        self.model = precision.prepare_model(model, self.precision)
         betas = (cfg.beta1, cfg.beta2)
         self.cfg = cfg
         self.opt_d = torch.optim.Adam(model.discriminator_parameters(), lr=cfg.lr, betas=betas)
         self.opt_g = torch.optim.Adam(model.generator_parameters(), lr=cfg.lr, betas=betas)
+
+    def forward(self, fn, *args):
+        """A network's forward pass at the run's precision; float32 outputs."""
+        return precision.forward(self.precision, self.device, fn, *args)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_d": self.opt_d, "opt_g": self.opt_g}
@@ -157,13 +165,13 @@ class GANTrainer:
         fake_labels = torch.randint(
             0, mcfg.n_classes, (len(real),), generator=noise, device=noise.device
         )
-        fake = model.generate(model.draw_latents(fake_labels, noise))
+        fake = self.forward(model.generate, model.draw_latents(fake_labels, noise))
         # DiffAugment: D (and C) only ever see augmented images, real and fake alike.
         real, fake = diff_augment(real, self.cfg, noise), diff_augment(fake, self.cfg, noise)
 
         # D (and the auxiliary classifier C, which shares D's features).
-        real_adv, real_cls, _ = model.discriminate(real, labels)
-        fake_adv, fake_cls, _ = model.discriminate(fake.detach(), fake_labels)
+        real_adv, real_cls, _ = self.forward(model.discriminate, real, labels)
+        fake_adv, fake_cls, _ = self.forward(model.discriminate, fake.detach(), fake_labels)
         d_adv = losses.d_adversarial_loss(real_adv, fake_adv)
         cls = torch.zeros((), device=real.device)
         if alpha > 0:
@@ -175,7 +183,7 @@ class GANTrainer:
         self.opt_d.step()
 
         # G: non-saturating loss against the updated D, + alpha * L_C(fake), + sigma penalty.
-        g_fake_adv, g_fake_cls, _ = model.discriminate(fake, fake_labels)
+        g_fake_adv, g_fake_cls, _ = self.forward(model.discriminate, fake, fake_labels)
         g_adv = losses.g_adversarial_loss(g_fake_adv)
         g_total = g_adv
         if use_fake_cls:

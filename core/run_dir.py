@@ -128,13 +128,13 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
                 "or choose another --run-dir"
             )
         saved = read_config(run_dir)
-        TrainConfig.from_dict(saved.get("train"), str(config_path))
+        saved_train = TrainConfig.from_dict(saved.get("train"), str(config_path)).to_dict()
         # A key added to ModelConfig after the run started compares as its default value.
         saved_model = ModelConfig.from_dict(saved.get("model"), str(config_path)).to_dict()
         diffs = []
         for block in ("model", "train"):
             for key, value in config_blocks[block].items():
-                old = (saved_model if block == "model" else saved.get(block, {})).get(key)
+                old = (saved_model if block == "model" else saved_train).get(key)
                 if block == "train" and key in RESUMABLE_CHANGES:
                     continue
                 if json.loads(json.dumps(old)) != json.loads(json.dumps(value)):

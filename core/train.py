@@ -11,6 +11,7 @@ tests/robustness/test_kill_safety.py SIGKILLs real runs to check all this.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -30,6 +31,7 @@ from core.device import hardware, resolve_device
 from core.gan import GANTrainer
 from core.models import build_model, model_config
 from core.pixelcnn.trainer import PixelCNNTrainer
+from core.precision import resolve_precision
 from core.run_dir import (
     CHECKPOINT_NAME,
     STATS_NAME,
@@ -101,6 +103,8 @@ def train(
     device = resolve_device(cfg.device)
     mcfg = model_config(cfg.model, cfg.dataset, **(model_overrides or {}))
     spec = dataset_spec(cfg.dataset)
+    supported = getattr(TRAINERS.get(mcfg.family), "PRECISIONS", ("float32",))
+    cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision, device, supported))
     blocks = {
         "format_version": FORMAT_VERSION,
         "model": mcfg.to_dict(),

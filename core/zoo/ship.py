@@ -195,7 +195,8 @@ def write_card(dest: Path, name: str | None = None) -> Path:
         f"- data: {model.get('dataset')}, n_train {train.get('n_train')} (0 = full split), "
         f"seed {train.get('seed')}, {summary.get('steps')} steps, batch {train.get('batch_size')}",
         f"- trained on: {hw.get('device')} ({hw.get('gpu') or hw.get('cpu')}, "
-        f"{hw.get('cpu_threads')} threads, torch {hw.get('torch')}), wall time "
+        f"{hw.get('cpu_threads')} threads, torch {hw.get('torch')}, "
+        f"{train.get('precision', 'float32')}), wall time "
         f"{summary.get('wall_time_s')} s (a shared machine: other jobs ran beside it)",
         f"- command: `{info.get('train_command')}`",
         f"- weights: model.safetensors ({config.get('weights_dtype')}"
