@@ -67,3 +67,80 @@ def test_results_chart_groups_by_data_set_with_the_csv_error_bars(env, tmp_path,
     at.selectbox(key="results.metric").set_value("fidelity_mean").run()
     first = json.loads(chart_specs(at)[0])["data"][0]
     assert _array(first["error_y"]["array"]) == [0.003, 0.02, 0.01]
+
+
+MINE, OTHER = "a" * 16, "b" * 16
+
+
+def _run(folder, lines: list[dict]):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "stats.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return folder
+
+
+@pytest.fixture
+def visitors(env, tmp_path, monkeypatch):
+    """A zoo copy whose t-GAN keeps its training log, runs of two visitors, and this browser's
+    cookie saying it is visitor MINE."""
+    from explorer import visitor
+
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    _run(zoo / "tgan-fake-rand", [{"step": 10, "d_adv": 1.3, "g_adv": 0.7}])
+    runs = tmp_path / "runs"
+    _run(runs / "app" / f"{MINE}-20260101-000000-tgan-fake", [{"step": 10, "d_adv": 1.0}])
+    _run(runs / "app" / f"{OTHER}-20990101-000000-gan-fake", [{"step": 10, "d_adv": 1.0}])
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    monkeypatch.setenv("TGAN_RUNS", str(runs))
+    monkeypatch.setattr(visitor, "_cookie", lambda: MINE)
+    return tmp_path
+
+
+def test_training_lists_only_my_runs_and_opens_on_a_shipped_log(visitors):
+    at = open_page(app(), "training.py")
+    assert not at.exception, at.exception
+    picker = at.selectbox(key="training.run")
+    names = [str(o) for o in picker.options]
+    assert not any(OTHER in n for n in names), names  # another visitor's newest run is hidden
+    assert any(MINE in n for n in names) and any("tgan-fake-rand" in n for n in names)
+    assert picker.value == str((visitors / "pretrained" / "tgan-fake-rand").resolve())
+    assert at.query_params["run"].endswith("tgan-fake-rand")
+
+
+def test_two_tabs_of_one_visitor_share_one_run(visitors):
+    import os
+    import time
+
+    from core.atomic import atomic_write_json
+    from explorer import training_jobs
+
+    run_dir = visitors / "runs" / "app" / f"{MINE}-20260101-000000-tgan-fake"
+    job = {
+        "session": MINE,
+        "pid": os.getpid(),  # alive for the test's length: "running"
+        "run_dir": str(run_dir),
+        "log": str(run_dir.with_suffix(".log")),
+        "started": time.time(),
+        "command": ["python"],
+    }
+    training_jobs.jobs_dir().mkdir(parents=True, exist_ok=True)
+    atomic_write_json(training_jobs.jobs_dir() / f"{MINE}.json", job)
+    for _tab in range(2):  # each AppTest is a new Streamlit session, i.e. a new tab
+        at = open_page(app(), "training.py")
+        assert not at.exception, at.exception
+        assert any("Your run is going" in s.value for s in at.success)
+
+
+def test_a_garbled_run_folder_is_a_warning_not_a_crash(visitors):
+    bad = _run(
+        visitors / "runs" / "broken",
+        [{"step": 1, "d_adv": "x", "g_adv": 0.7}, {"step": "y", "d_adv": 1.0}, {"step": 2}],
+    )
+    (bad / "samples").mkdir()
+    (bad / "samples" / "step_000002.png").write_text("not an image")
+    at = open_page(app(), "training.py", {"run": str(bad)})
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "broken" in warnings[0], warnings
+    assert "step_000002.png" in warnings[0] and "not a number" in warnings[0]
+    assert "D loss" in chart_specs(at)[0]  # the usable lines are still drawn
