@@ -92,6 +92,30 @@ def _raw_query() -> dict[str, str]:
     return {k: st.query_params.get(k) for k in st.query_params}
 
 
+def report_bad(name: str, text: str, message: str) -> None:
+    """The one error line for a refused URL value (the page then shows the default)."""
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    if len(message) > 160:
+        message = message[:160] + "..."
+    st.error(
+        f"URL parameter `{name}` = `{shown}`: {message}; showing the default instead.",
+        icon=":material/link_off:",
+    )
+
+
+def fit_range(page: str, name: str, lo: int, hi: int, default: int, why: str) -> None:
+    """A bound only the chosen model knows (its classes, its components): a held value outside
+    [lo, hi] becomes ``default``, with the one-line error when the URL asked for it (the
+    static range check in ``Param`` could not)."""
+    key = widget_key(page, name)
+    held = st.session_state.get(key, default)
+    if isinstance(held, int) and lo <= held <= hi:
+        return
+    if st.query_params.get(name) == str(held):
+        report_bad(name, str(held), f"outside [{lo}, {hi}] ({why})")
+    st.session_state[key] = default
+
+
 def validated(params: Sequence[Param], raw: dict[str, str] | None = None) -> dict[str, Any]:
     """Each param's value from the URL (or ``raw``), else its default; one ``st.error`` line per
     bad value, naming the parameter, why, and the default used instead."""
@@ -105,14 +129,7 @@ def validated(params: Sequence[Param], raw: dict[str, str] | None = None) -> dic
         try:
             values[p.name] = p.parse(str(text))
         except ValueError as exc:
-            shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
-            message = str(exc)
-            if len(message) > 160:
-                message = message[:160] + "..."
-            st.error(
-                f"URL parameter `{p.name}` = `{shown}`: {message}; showing the default instead.",
-                icon=":material/link_off:",
-            )
+            report_bad(p.name, str(text), str(exc))
             values[p.name] = p.default
     return values
 

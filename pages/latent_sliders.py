@@ -57,8 +57,8 @@ if entry is not None:
     with st.sidebar:
         label = widgets.pick_class(PAGE, entry) if entry.conditional else 0
         seed = int(st.number_input("Seed", 0, MAX_SEED, key=key("seed")))
-        if st.session_state.get(key("component"), -1) >= n_comp:
-            st.session_state[key("component")] = -1
+        why = f"`{entry.name}`'s prior has {n_comp} component(s); -1 = the seed's own"
+        state.fit_range(PAGE, "component", -1, n_comp - 1, -1, why)
         component = int(
             st.number_input(
                 "Mixture component (-1 = the seed's own)",

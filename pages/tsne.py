@@ -155,8 +155,7 @@ if entry is not None:
             points = (event or {}).get("selection", {}).get("points", []) if event else []
             if points and "customdata" in points[0]:
                 st.session_state[key("point")] = int(points[0]["customdata"])
-        if st.session_state.get(key("point"), 0) >= emb.n_points:
-            st.session_state[key("point")] = 0
+        state.fit_range(PAGE, "point", 0, emb.n_points - 1, 0, f"{emb.n_points} points")
         st.markdown("**Click a point** (or type its number) to see its image.")
         point = int(st.number_input("Point", 0, emb.n_points - 1, key=key("point")))
         prior = int(emb.prior[point])

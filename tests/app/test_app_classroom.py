@@ -144,3 +144,56 @@ def test_a_garbled_run_folder_is_a_warning_not_a_crash(visitors):
     assert len(warnings) == 1 and "broken" in warnings[0], warnings
     assert "step_000002.png" in warnings[0] and "not a number" in warnings[0]
     assert "D loss" in chart_specs(at)[0]  # the usable lines are still drawn
+
+
+@pytest.fixture
+def two_datasets(env, tmp_path, monkeypatch):
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    save_pretrained(build_model(model_config("tgan", "fake32"), seed=0), zoo / "tgan-fake32-rand")
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    return zoo
+
+
+def _go(at, page_file: str):
+    at.query_params.clear()  # a browser's page switch leaves the query string behind
+    at.switch_page(f"../pages/{page_file}")
+    return at.run()
+
+
+def test_the_data_set_chosen_on_home_carries_to_every_model_page(two_datasets):
+    at = open_page(app(), "home.py", {"dataset": "fake32"})
+    assert at.selectbox(key="home.model").value == "tgan-fake32-rand"
+    for page in ("latent_sliders", "interpolation", "home"):
+        _go(at, f"{page}.py")
+        assert not at.exception, at.exception
+        assert at.selectbox(key=f"{page}.dataset").value == "fake32", page
+        assert at.selectbox(key=f"{page}.model").value == "tgan-fake32-rand", page
+    at.selectbox(key="home.model").set_value("tgan-fake32-rand")
+    at.selectbox(key="home.dataset").set_value("fake").run()  # a new choice travels too
+    chosen = at.selectbox(key="home.model").value
+    _go(at, "latent_sliders.py")
+    assert at.selectbox(key="latent_sliders.model").value == chosen
+
+
+def test_a_shared_link_still_wins_over_the_carried_model(two_datasets):
+    at = open_page(app(), "home.py", {"dataset": "fake32"})
+    at.query_params.clear()
+    at.query_params.update({"model": "dcgan-fake-rand"})
+    at.switch_page("../pages/latent_sliders.py").run()
+    assert at.selectbox(key="latent_sliders.model").value == "dcgan-fake-rand"
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "default"),
+    [({"cls": "15"}, "cls", 0), ({"component": "9999"}, "component", -1)],
+)
+def test_a_class_or_component_the_model_lacks_says_so(env, query, param, default):
+    at = open_page(app(), "latent_sliders.py", {"model": "tgan-fake-rand", **query})
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and f"`{param}`" in errors[0], errors
+    assert at.session_state[f"latent_sliders.{param}"] == default
