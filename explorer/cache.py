@@ -18,13 +18,46 @@ from core.explore import interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
 from core.weights import WeightsError, load_pretrained, read_config
 from core.zoo.discover import ZooEntry, discover_models
+from explorer import zoo_health
+
+
+def _config_stamp(folder: Path) -> tuple[float, float]:
+    stamps = []
+    for name in ("config.json", "model.safetensors"):
+        try:
+            stamps.append((folder / name).stat().st_mtime)
+        except OSError:
+            stamps.append(0.0)
+    return stamps[0], stamps[1]
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _entry_problem(folder: str, stamp: tuple[float, float]) -> str | None:
+    return zoo_health.entry_problem(Path(folder))
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def _scan(root: str) -> tuple[list[ZooEntry], list[tuple[str, str]]]:
+    entries = discover_models(root)
+    problems = {}
+    for entry in entries:
+        why = _entry_problem(str(entry.folder), _config_stamp(entry.folder))
+        if why is not None:
+            problems[entry.name] = why
+    listed = {e.name for e in entries}
+    problems.update(zoo_health.unlisted_problems(Path(root), listed))
+    return [e for e in entries if e.name not in problems], sorted(problems.items())
+
+
 def zoo(root: str) -> list[ZooEntry]:
-    """The zoo entries under ``root`` (re-scanned every 30 s: new folders appear without a
-    restart)."""
-    return discover_models(root)
+    """The zoo entries under ``root`` the app can show (re-scanned every 30 s: new folders
+    appear without a restart); the others are in ``zoo_problems``."""
+    return _scan(root)[0]
+
+
+def zoo_problems(root: str) -> list[tuple[str, str]]:
+    """(folder name, why) of each model folder under ``root`` that the app skips."""
+    return _scan(root)[1]
 
 
 def _stamp(folder: Path) -> float:

@@ -41,6 +41,14 @@ def class_name(dataset: str, index: int) -> str:
 def zoo_or_info(require_conditional: bool = False) -> list[ZooEntry]:
     """The zoo's entries; shows st.info (how to get a model) when there is none."""
     entries = cache.zoo(str(zoo_root()))
+    skipped = cache.zoo_problems(str(zoo_root()))
+    if skipped:
+        st.warning(
+            f"Skipped {len(skipped)} zoo folder(s) that cannot be shown: "
+            + "; ".join(f"`{name}` ({why})" for name, why in skipped)
+            + ". Fix or remove the folder (then reload).",
+            icon=":material/warning:",
+        )
     if require_conditional:
         entries = [e for e in entries if e.conditional] or entries
     if not entries:
@@ -82,7 +90,7 @@ def pick_model(page: str, entries: Sequence[ZooEntry], url_values: dict) -> ZooE
     st.session_state[SHARED_MODEL] = name
     try:
         cache.model(by_name[name])  # loads once per process; a broken folder is reported here
-    except (WeightsError, OSError, ValueError) as exc:
+    except (WeightsError, OSError, ValueError, RuntimeError, MemoryError) as exc:
         st.info(
             f"`{name}` cannot be loaded, so this page has nothing to show for it: {exc}",
             icon=":material/info:",

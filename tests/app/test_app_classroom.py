@@ -197,3 +197,35 @@ def test_a_class_or_component_the_model_lacks_says_so(env, query, param, default
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and f"`{param}`" in errors[0], errors
     assert at.session_state[f"latent_sliders.{param}"] == default
+
+
+@pytest.fixture
+def bad_zoo(env, tmp_path, monkeypatch):
+    """A zoo copy plus three folders whose config.json cannot be shown, all named to sort first:
+    nested too deeply to parse, a class count no picker can list, sizes no machine can build."""
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    good = zoo / "tgan-fake-rand"
+    config = json.loads((good / "config.json").read_text())
+    for name, change in (("tgan-aaa-classes", {"n_classes": 5000}), ("tgan-aaa-huge", None)):
+        folder = zoo / name
+        shutil.copytree(good, folder)
+        block = dict(config["model"], **(change or {"width": 10**6, "latent_dim": 10**6}))
+        (folder / "config.json").write_text(json.dumps(dict(config, model=block)))
+    deep = zoo / "tgan-aaa-deep"
+    shutil.copytree(good, deep)
+    (deep / "config.json").write_text('{"model": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    return zoo
+
+
+@pytest.mark.parametrize("page", ["home.py", "latent_sliders.py", "interpolation.py"])
+def test_a_zoo_folder_that_cannot_be_built_is_skipped_with_one_warning(bad_zoo, page):
+    at = open_page(app(), page)
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1, warnings
+    for name in ("tgan-aaa-classes", "tgan-aaa-deep", "tgan-aaa-huge"):
+        assert f"`{name}`" in warnings[0]
+    model = at.selectbox(key=f"{page.removesuffix('.py')}.model")
+    assert model.value == "tgan-fake-rand" and not any("aaa" in o for o in model.options)
