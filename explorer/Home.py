@@ -16,6 +16,7 @@ if str(REPO_ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from explorer.sitemap import PAGES  # noqa: E402
+from explorer.space_link import route_shared_link  # noqa: E402
 
 st.set_page_config(page_title="t-GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 # 28-px digits scaled up by the browser should stay crisp pixels, not blur.
@@ -35,4 +36,5 @@ navigation = st.navigation(
         for p in PAGES
     ]
 )
+route_shared_link()  # a Space link carries its page as ?page=<url path>
 navigation.run()

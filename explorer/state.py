@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from core.paths import PathError, display_path, resolve_inside
+from explorer.space_link import share_with_parent
 
 MAX_VALUE_CHARS = 200  # a URL value longer than this is refused outright (e.g. 10 kB strings)
 
@@ -175,3 +176,4 @@ def write_url(page: str, params: Sequence[Param]) -> None:
     st.session_state[f"_url.{page}"] = wanted
     if _raw_query() != wanted:
         st.query_params.from_dict(wanted)
+    share_with_parent(page, wanted)
