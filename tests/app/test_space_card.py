@@ -5,12 +5,18 @@ Dockerfile's own install commands run here (as pip dry runs against this environ
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
-from space_support import REPO, dockerfile_instructions, pip_installs, start_command
+from space_support import (
+    REPO,
+    dockerfile_env,
+    dockerfile_instructions,
+    pip_installs,
+    start_command,
+)
 
 
 def requirement_pins() -> dict[str, str]:
@@ -82,24 +88,13 @@ def test_dockerignore_keeps_data_and_runs_out():
         assert name in ignored
 
 
-def dockerfile_env() -> dict[str, str]:
-    """Every ENV of the Dockerfile (``KEY=value`` pairs, continuation lines joined)."""
-    env = {}
-    for name, args in dockerfile_instructions():
-        if name == "ENV":
-            for pair in shlex.split(args):
-                key, _, value = pair.partition("=")
-                env[key] = value
-    return env
-
-
 def test_the_user_owns_every_folder_the_app_writes():
     instructions = dockerfile_instructions()
     names = [n for n, _ in instructions]
     # USER before WORKDIR: the app folder is made by UID 1000, not by root
     assert names.index("USER") < names.index("WORKDIR")
     workdir = next(a for n, a in instructions if n == "WORKDIR")
-    env = dockerfile_env()
+    env = dockerfile_env(Path("/home/user"))  # the image's own paths
     for var in ("TGAN_RUNS", "TGAN_DATA"):  # writable roots outside the shipped app folder
         assert env[var].startswith(env["HOME"]) and not env[var].startswith(workdir), var
 
