@@ -13,8 +13,9 @@ import numpy as np
 import streamlit as st
 import torch
 
+from core.data import DataError
 from core.evaluate.judges import judge_available, load_judge
-from core.explore import interpolation, latent_edit, lesson
+from core.explore import compare, interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
 from core.weights import WeightsError, load_pretrained, read_config
 from core.zoo.discover import ZooEntry, discover_models
@@ -198,3 +199,30 @@ def compute_slot() -> threading.BoundedSemaphore:
     """One on-demand embedding at a time per server process (t-SNE is CPU-heavy: a class of 30
     clicking "compute" must not queue 30 of them)."""
     return threading.BoundedSemaphore(1)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def race_curve(
+    folder: str, label: int, radii: tuple[float, ...], n: int
+) -> list[compare.RacePoint] | None:
+    """A conditional model's race into the tails (``core.explore.compare.race``), or None when
+    its data set has no judge. Shared by every session: a class computes each curve once."""
+    entry = _entry_by_folder(folder)
+    jd = judge(entry.dataset)
+    if jd is None:
+        return None
+    reference = real_spread(entry.dataset, label)
+    return compare.race(model(entry), jd, label, radii, n, reference)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def real_spread(dataset: str, label: int) -> float:
+    """The real class's judge-feature spread (NaN when the test split is not in the data
+    root: the race then shows fidelity only)."""
+    jd = judge(dataset)
+    if jd is None:
+        return float("nan")
+    try:
+        return compare.real_spread(jd, dataset, label)
+    except (DataError, OSError):  # no data here: the diversity curve is left out, said so
+        return float("nan")

@@ -229,3 +229,46 @@ def test_a_zoo_folder_that_cannot_be_built_is_skipped_with_one_warning(bad_zoo, 
         assert f"`{name}`" in warnings[0]
     model = at.selectbox(key=f"{page.removesuffix('.py')}.model")
     assert model.value == "tgan-fake-rand" and not any("aaa" in o for o in model.options)
+
+
+def test_the_race_page_shows_the_lineup_side_by_side_and_the_curves(env, tmp_path, monkeypatch):
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+    from explorer import cache
+
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    twin = build_model(model_config("tgan", "fake", prior="gmm"), seed=1)
+    save_pretrained(twin, zoo / "tgan-fake-rand-gmm")
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    at = open_page(app(), "compare.py", {"radius": "3"})
+    assert not at.exception, at.exception
+    assert at.selectbox(key="compare.model").value == "tgan-fake-rand"
+    assert len(at.image) == 3  # the t-GAN, its twin, the DCGAN (same seeds, same radius)
+    text = " ".join(m.value for m in at.markdown)
+    assert "`tgan-fake-rand-gmm`" in text and "`dcgan-fake-rand`" in text
+    assert any("twin" in c.value for c in at.caption)
+    assert any("No judge" in i.value for i in at.info)  # this zoo ships no judge
+
+    import torch
+
+    class SureJudge:  # files every image under class 0, features = the pixels
+        def logits_and_features(self, images):
+            logits = torch.zeros(images.shape[0], 10)
+            logits[:, 0] = 1.0
+            return logits, images.flatten(1)
+
+        def features(self, images):
+            return images.flatten(1)
+
+    monkeypatch.setattr(cache, "judge", lambda dataset: SureJudge())
+    cache.race_curve.clear()
+    cache.real_spread.clear()
+    at = open_page(app(), "compare.py", {"cls": "0"})
+    assert not at.exception, at.exception
+    traces = json.loads(chart_specs(at)[0])["data"]
+    assert {t["name"] for t in traces} == {"tgan-fake-rand", "tgan-fake-rand-gmm"}
+    fidelity = [t for t in traces if t["xaxis"] == "x"]
+    assert all(_array(t["y"]) == [1.0] * 8 for t in fidelity)  # the judge is always sure
+    cache.race_curve.clear()
+    cache.real_spread.clear()
