@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from core.paths import PathError, display_path, resolve_inside
+from explorer import presenter
 from explorer.space_link import share_with_parent
 
 MAX_VALUE_CHARS = 200  # a URL value longer than this is refused outright (e.g. 10 kB strings)
@@ -173,6 +174,9 @@ def write_url(page: str, params: Sequence[Param]) -> None:
         value = st.session_state.get(widget_key(page, p.name), p.default)
         if value is not None:
             wanted[p.name] = p.format(value)
+    if presenter.on():
+        wanted[presenter.PARAM] = "1"  # the projector setting travels with the link
+    st.session_state[presenter.WRITTEN] = wanted.get(presenter.PARAM)
     st.session_state[f"_url.{page}"] = wanted
     if _raw_query() != wanted:
         st.query_params.from_dict(wanted)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.explore import embedding
-from explorer import cache, state, widgets
+from explorer import cache, presenter, state, widgets
 from explorer.sitemap import TITLES
 
 PAGE = "tsne"
@@ -125,6 +125,12 @@ if entry is not None:
             groups = [
                 (f"component {int(c)}", emb.component == c) for c in np.unique(emb.component)[:40]
             ]
+        # one colour per group (prior: the Heavy tails page's two; else as many as groups)
+        colours = (
+            prior_colours
+            if colour == "prior"
+            else dict(zip([g for g, _ in groups], presenter.palette(len(groups)), strict=True))
+        )
 
         def scatter(coords: np.ndarray, chart_key: str, title: str):
             fig = go.Figure()
@@ -136,11 +142,17 @@ if entry is not None:
                     mode="markers",
                     name=name,
                     customdata=idx,
-                    marker=dict(size=5, opacity=0.75, color=prior_colours.get(name)),
+                    marker=dict(size=5, opacity=0.75, color=colours.get(name)),
                     hovertemplate="point %{customdata}<extra>" + name + "</extra>",
                 )
             fig.update_layout(
-                title=title, height=460, margin=dict(t=40, b=10), legend=dict(itemsizing="constant")
+                title=title,
+                height=460,
+                margin=dict(t=40, b=10),
+                legend=dict(itemsizing="constant"),
+                # the central 99% of the points: one far outlier must not squash the rest
+                xaxis_range=presenter.robust_range(coords[:, 0]),
+                yaxis_range=presenter.robust_range(coords[:, 1]),
             )
             return st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points")
 
