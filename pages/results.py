@@ -61,8 +61,8 @@ else:
             )
         fig.update_layout(
             yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
-            height=480,
-            margin=dict(t=20, b=20),
+            height=600,
+            margin=dict(t=20),  # the bottom grows to fit the labels and the data set names
             legend_title_text="data set",
         )
         st.plotly_chart(fig, key="metric_chart")
