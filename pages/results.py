@@ -62,7 +62,7 @@ else:
         fig.update_layout(
             yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
             height=600,
-            margin=dict(t=20),  # the bottom grows to fit the labels and the data set names
+            margin=dict(t=20, b=130),  # room for the data set names under the labels
             legend_title_text="data set",
         )
         st.plotly_chart(fig, key="metric_chart")
