@@ -29,12 +29,29 @@ from core.paths import zoo_root  # noqa: E402
 from core.sampling import MAX_SEED, image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402
 from core.zoo.discover import ZooEntry, discover_models  # noqa: E402
+from explorer import zoo_health  # noqa: E402
 
 
 def entries() -> dict[str, ZooEntry]:
     """The zoo in discovery order: t-GANs, MNIST and featured models first, so the first is
-    the featured MNIST t-GAN when one is shipped."""
-    return {e.name: e for e in discover_models(zoo_root())}
+    the featured MNIST t-GAN when one is shipped. A folder whose config cannot be parsed or
+    built is left out (``explorer.zoo_health``), with one line on stderr naming it."""
+    shown = {}
+    for entry in discover_models(zoo_root()):
+        config, weights = entry.folder / "config.json", entry.folder / "model.safetensors"
+        stamp = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in (config, weights))
+        why = _problem(str(entry.folder), stamp)
+        if why is None:
+            shown[entry.name] = entry
+    return shown
+
+
+@functools.lru_cache(maxsize=1024)
+def _problem(folder: str, stamp: tuple[float, ...]) -> str | None:
+    why = zoo_health.entry_problem(Path(folder))
+    if why is not None:
+        print(f"gradio demo: skipping zoo folder {Path(folder).name}: {why}", file=sys.stderr)
+    return why
 
 
 def class_choices(entry: ZooEntry | None) -> list[tuple[str, int]]:

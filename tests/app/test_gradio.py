@@ -93,3 +93,21 @@ def test_the_demo_opens_on_the_featured_mnist_t_gan_with_class_names(tmp_path, m
     assert dropdowns["Class B"]["value"] == 9
     fashion = gradio_demo.entries()["tgan-fashion-500"]
     assert ("3: Dress", 3) in gradio_demo.class_choices(fashion)
+
+
+def test_a_zoo_folder_that_cannot_be_built_is_left_out_of_the_demo(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from explorer import gradio_demo
+
+    root = make_zoo(tmp_path)
+    zoo = root / "pretrained"
+    huge = zoo / "tgan-aaa-huge"  # sorts first: it would be the demo's default
+    shutil.copytree(zoo / "tgan-fake-rand", huge)
+    config = json.loads((huge / "config.json").read_text())
+    config["model"]["width"] = 10**6
+    (huge / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    names = list(gradio_demo.entries())
+    assert "tgan-aaa-huge" not in names and names[0] == "tgan-fake-rand"
