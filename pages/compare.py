@@ -28,6 +28,18 @@ PARAMS = [
 ]
 state.seed_widgets(PAGE, PARAMS)
 key = lambda name: state.widget_key(PAGE, name)  # noqa: E731
+by_name = {e.name: e for e in entries}
+shared = by_name.get(st.session_state.get(widgets.SHARED_MODEL))
+held = by_name.get(st.session_state.get(key("model")))
+if (
+    st.session_state.get(widgets.LAST_PAGE) != PAGE
+    and "model" not in st.query_params
+    and shared is not None
+    and (held is None or held.dataset != shared.dataset)
+):  # arriving with another data set chosen: race on it (its exact twin pair first)
+    same = [e for e in entries if e.dataset == shared.dataset]
+    st.session_state[key("model")] = default_racer(same) or st.session_state.get(key("model"))
+st.session_state[widgets.LAST_PAGE] = PAGE
 
 st.markdown(
     "Two generators, the same seeds, the same class, the same push into the tails. The t-GAN "
@@ -42,7 +54,9 @@ if entries and not racers:
     st.info("The zoo has no conditional t-mixture model to race.", icon=":material/info:")
 elif racers:
     with st.sidebar:
+        state.ensure_choice(PAGE, "model", racers)
         name = st.selectbox("t-GAN", racers, key=key("model"))
+    st.session_state[widgets.SHARED_MODEL] = name
     race = lineup(entries, name)
     entry = race.tgan
     with st.sidebar:

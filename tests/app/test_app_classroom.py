@@ -272,3 +272,10 @@ def test_the_race_page_shows_the_lineup_side_by_side_and_the_curves(env, tmp_pat
     assert all(_array(t["y"]) == [1.0] * 8 for t in fidelity)  # the judge is always sure
     cache.race_curve.clear()
     cache.real_spread.clear()
+
+
+def test_the_race_opens_on_the_data_set_chosen_elsewhere(two_datasets):
+    at = open_page(app(), "home.py", {"dataset": "fake32"})
+    _go(at, "compare.py")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="compare.model").value == "tgan-fake32-rand"
