@@ -35,7 +35,9 @@ def visitor_id() -> str:
         return cookie
     if _STATE_KEY not in st.session_state:
         st.session_state[_STATE_KEY] = uuid.uuid4().hex[:16]
-        _remember(st.session_state[_STATE_KEY])
+    # on every run of this tab (the same frame, so it stays put): a rerun soon after the first
+    # must not remove the script before the browser ran it
+    _remember(st.session_state[_STATE_KEY])
     return st.session_state[_STATE_KEY]
 
 

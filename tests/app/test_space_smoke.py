@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -63,7 +65,23 @@ def space(tmp_path_factory):
         with running_app(env, cwd=app, uid=uid, timeout=180) as url:
             yield url, Path(env.get("TGAN_RUNS") or app / "runs"), base
     finally:
+        _stop_runs_under(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _stop_runs_under(base: Path) -> None:
+    """Kill the training runs this module started (their run folders lie under ``base``),
+    should a test fail before its own cancel."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"train" in argv and any(str(base).encode() in a for a in argv):
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(proc.name), signal.SIGKILL)
 
 
 def test_a_visitor_starts_a_training_run_on_the_space(space):
@@ -95,3 +113,42 @@ def test_a_visitor_starts_a_training_run_on_the_space(space):
         time.sleep(1)
     logs = "".join(p.read_text(errors="replace")[-1500:] for p in (runs / "app").glob("*.log"))
     assert stats, logs or (base / "streamlit.log").read_text(errors="replace")[-2000:]
+
+
+def _main_text(tab, wanted: str, seconds: float = 120) -> str:
+    """The main area's text once it holds ``wanted`` (or after ``seconds``)."""
+    text, deadline = "", time.monotonic() + seconds
+    while wanted not in text and time.monotonic() < deadline:
+        tab.wait_for_timeout(500)
+        text = tab.locator("[data-testid='stMain']").first.text_content() or ""
+    return text
+
+
+def test_a_visitors_tabs_share_one_run_that_other_visitors_never_see(space):
+    from playwright.sync_api import sync_playwright
+
+    url, runs, _ = space
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            mine = browser.new_context(viewport={"width": 1400, "height": 1000})
+            first = mine.new_page()
+            first.set_default_timeout(120_000)
+            first.goto(f"{url}/training?steps=2000&dataset=fake")
+            first.get_by_text("Train a small model here").first.click()
+            first.get_by_role("button", name="Start training").click()
+            assert "Your run is going" in _main_text(first, "Your run is going")
+            run_name = max((runs / "app").glob("*-tgan-fake"), key=lambda q: q.name).name
+            second = mine.new_page()  # another tab of the same browser: the same visitor
+            second.goto(f"{url}/training")
+            assert "Your run is going" in _main_text(second, "Your run is going")
+            other = browser.new_context().new_page()  # a second visitor
+            other.goto(f"{url}/training")
+            text = _main_text(other, "shipped model", seconds=60)
+            assert "Your run is going" not in text and run_name not in text
+            other.locator("[data-testid='stSelectbox']").last.click()  # the run picker's list
+            listed = other.locator("[role='option']").all_text_contents()
+            assert listed and not any(run_name in option for option in listed), listed
+            first.get_by_role("button", name="Cancel my run").click()
+        finally:
+            browser.close()
