@@ -62,7 +62,8 @@ else:
         fig.update_layout(
             yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
             height=600,
-            margin=dict(t=20, b=130),  # room for the data set names under the labels
+            margin=dict(t=20, b=300),  # room for the labels and the data set names under them
+            xaxis=dict(automargin=False, tickangle=-90),
             legend_title_text="data set",
         )
         st.plotly_chart(fig, key="metric_chart")
