@@ -7,7 +7,7 @@ SHARED_MNIST ?= ../shared/data/mnist
 install:  ## virtualenv + pinned requirements (+ Debian chromium and Fashion-MNIST when root)
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  (dpkg -s chromium >/dev/null 2>&1 && dpkg -s dataset-fashion-mnist >/dev/null 2>&1) || \
 	  (apt-get update -qq && apt-get install -y -qq chromium dataset-fashion-mnist) || \

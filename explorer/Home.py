@@ -15,7 +15,9 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from explorer import presenter  # noqa: E402
 from explorer.sitemap import PAGES  # noqa: E402
+from explorer.space_link import route_shared_link  # noqa: E402
 
 st.set_page_config(page_title="t-GAN Explorer", page_icon=":material/scatter_plot:", layout="wide")
 # 28-px digits scaled up by the browser should stay crisp pixels, not blur.
@@ -35,4 +37,6 @@ navigation = st.navigation(
         for p in PAGES
     ]
 )
+presenter.toggle()
+route_shared_link()  # a Space link carries its page as ?page=<url path>
 navigation.run()

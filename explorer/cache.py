@@ -13,18 +13,52 @@ import numpy as np
 import streamlit as st
 import torch
 
+from core.data import DataError
 from core.evaluate.judges import judge_available, load_judge
-from core.explore import interpolation, latent_edit, lesson
+from core.explore import compare, interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
 from core.weights import WeightsError, load_pretrained, read_config
 from core.zoo.discover import ZooEntry, discover_models
+from explorer import zoo_health
+
+
+def _config_stamp(folder: Path) -> tuple[float, float]:
+    stamps = []
+    for name in ("config.json", "model.safetensors"):
+        try:
+            stamps.append((folder / name).stat().st_mtime)
+        except OSError:
+            stamps.append(0.0)
+    return stamps[0], stamps[1]
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _entry_problem(folder: str, stamp: tuple[float, float]) -> str | None:
+    return zoo_health.entry_problem(Path(folder))
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def _scan(root: str) -> tuple[list[ZooEntry], list[tuple[str, str]]]:
+    entries = discover_models(root)
+    problems = {}
+    for entry in entries:
+        why = _entry_problem(str(entry.folder), _config_stamp(entry.folder))
+        if why is not None:
+            problems[entry.name] = why
+    listed = {e.name for e in entries}
+    problems.update(zoo_health.unlisted_problems(Path(root), listed))
+    return [e for e in entries if e.name not in problems], sorted(problems.items())
+
+
 def zoo(root: str) -> list[ZooEntry]:
-    """The zoo entries under ``root`` (re-scanned every 30 s: new folders appear without a
-    restart)."""
-    return discover_models(root)
+    """The zoo entries under ``root`` the app can show (re-scanned every 30 s: new folders
+    appear without a restart); the others are in ``zoo_problems``."""
+    return _scan(root)[0]
+
+
+def zoo_problems(root: str) -> list[tuple[str, str]]:
+    """(folder name, why) of each model folder under ``root`` that the app skips."""
+    return _scan(root)[1]
 
 
 def _stamp(folder: Path) -> float:
@@ -165,3 +199,30 @@ def compute_slot() -> threading.BoundedSemaphore:
     """One on-demand embedding at a time per server process (t-SNE is CPU-heavy: a class of 30
     clicking "compute" must not queue 30 of them)."""
     return threading.BoundedSemaphore(1)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def race_curve(
+    folder: str, label: int, radii: tuple[float, ...], n: int
+) -> list[compare.RacePoint] | None:
+    """A conditional model's race into the tails (``core.explore.compare.race``), or None when
+    its data set has no judge. Shared by every session: a class computes each curve once."""
+    entry = _entry_by_folder(folder)
+    jd = judge(entry.dataset)
+    if jd is None:
+        return None
+    reference = real_spread(entry.dataset, label)
+    return compare.race(model(entry), jd, label, radii, n, reference)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def real_spread(dataset: str, label: int) -> float:
+    """The real class's judge-feature spread (NaN when the test split is not in the data
+    root: the race then shows fidelity only)."""
+    jd = judge(dataset)
+    if jd is None:
+        return float("nan")
+    try:
+        return compare.real_spread(jd, dataset, label)
+    except (DataError, OSError):  # no data here: the diversity curve is left out, said so
+        return float("nan")

@@ -23,15 +23,56 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from core.data import DATASETS  # noqa: E402
 from core.explore import interpolation  # noqa: E402
 from core.paths import zoo_root  # noqa: E402
 from core.sampling import MAX_SEED, image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402
 from core.zoo.discover import ZooEntry, discover_models  # noqa: E402
+from explorer import zoo_health  # noqa: E402
 
 
 def entries() -> dict[str, ZooEntry]:
-    return {e.name: e for e in discover_models(zoo_root())}
+    """The zoo in discovery order: t-GANs, MNIST and featured models first, so the first is
+    the featured MNIST t-GAN when one is shipped. A folder whose config cannot be parsed or
+    built is left out (``explorer.zoo_health``), with one line on stderr naming it."""
+    shown = {}
+    for entry in discover_models(zoo_root()):
+        config, weights = entry.folder / "config.json", entry.folder / "model.safetensors"
+        stamp = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in (config, weights))
+        why = _problem(str(entry.folder), stamp)
+        if why is None:
+            shown[entry.name] = entry
+    return shown
+
+
+@functools.lru_cache(maxsize=1024)
+def _problem(folder: str, stamp: tuple[float, ...]) -> str | None:
+    why = zoo_health.entry_problem(Path(folder))
+    if why is not None:
+        print(f"gradio demo: skipping zoo folder {Path(folder).name}: {why}", file=sys.stderr)
+    return why
+
+
+def class_choices(entry: ZooEntry | None) -> list[tuple[str, int]]:
+    """(label, class index) for the class pickers: "3: Dress" for Fashion-MNIST, "3" for MNIST."""
+    if entry is None:
+        return []
+    spec = DATASETS.get(entry.dataset)
+    names = spec.class_names if spec is not None else []
+    out = []
+    for i in range(max(1, entry.n_classes)):
+        name = str(names[i]) if i < len(names) else str(i)
+        out.append((name if name == str(i) else f"{i}: {name}", i))
+    return out
+
+
+def _classes_for(model: str, *current: int):
+    """New class pickers for ``model`` (keeping each current class when the model has it)."""
+    found = entries().get(model)
+    choices = class_choices(found)
+    n = len(choices)
+    return [gr.update(choices=choices, value=c if 0 <= int(c or 0) < n else 0) for c in current]
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,8 +126,11 @@ def interpolate(
 
 
 def build_demo() -> gr.Blocks:
-    names = sorted(entries(), key=lambda n: (not n.startswith("tgan"), n))
+    zoo = entries()
+    names = list(zoo)
     default = names[0] if names else None
+    classes = class_choices(zoo.get(default)) if default else []
+    last = classes[-1][1] if classes else 0
     with gr.Blocks(title="t-GAN Explorer (Gradio)") as demo:
         gr.Markdown(
             "# t-GAN Explorer\nA t-GAN draws its latent noise from a learned mixture of "
@@ -98,7 +142,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Samples"):
             with gr.Row():
                 model = gr.Dropdown(names, value=default, label="Model (data set in the name)")
-                label = gr.Number(0, label="Class", precision=0, minimum=0, maximum=99)
+                label = gr.Dropdown(classes, value=0, label="Class")
                 v = gr.Slider(0.5, 100.0, value=3.0, step=0.5, label="Degrees of freedom v")
                 seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 radius = gr.Slider(0.25, 8.0, value=1.0, step=0.25, label="Radius")
@@ -106,11 +150,12 @@ def build_demo() -> gr.Blocks:
             gr.Button("Sample", variant="primary").click(
                 sample_grid, [model, label, v, seed, radius], grid, api_name="sample_grid"
             )
+            model.change(_classes_for, [model, label], [label], api_name=False)
         with gr.Tab("Class A -> B"):
             with gr.Row():
                 model_i = gr.Dropdown(names, value=default, label="Model")
-                class_a = gr.Number(0, label="Class A", precision=0, minimum=0, maximum=99)
-                class_b = gr.Number(9, label="Class B", precision=0, minimum=0, maximum=99)
+                class_a = gr.Dropdown(classes, value=0, label="Class A")
+                class_b = gr.Dropdown(classes, value=last, label="Class B")
                 frames = gr.Slider(3, 24, value=10, step=1, label="Frames")
                 seed_i = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 mode = gr.Radio(list(interpolation.MODES), value="linear", label="Path")
@@ -120,6 +165,9 @@ def build_demo() -> gr.Blocks:
                 [model_i, class_a, class_b, frames, seed_i, mode],
                 strip,
                 api_name="interpolate",
+            )
+            model_i.change(
+                _classes_for, [model_i, class_a, class_b], [class_a, class_b], api_name=False
             )
     return demo
 

@@ -15,6 +15,11 @@ from core.zoo.discover import NOT_MODELS
 
 SPREAD_SUFFIXES = ("_std", "_err", "_sd", "_ci")
 NAME_COLUMNS = ("model", "entry", "name", "run")
+# Bookkeeping numbers, not scores: never offered as the chart's metric.
+NOT_METRICS = ("n_samples", "n_seeds", "steps", "regime", "seed")
+# The chart opens on the first of these that the table has (a score a class can read).
+PREFERRED_METRICS = ("is_mean", "is", "is10k", "fidelity_mean", "fidelity")
+LABEL_CHARS = 32  # a bar's label; the full name is in its hover
 
 
 def _flatten(prefix: str, value: object, out: dict) -> None:
@@ -82,20 +87,69 @@ def name_column(table: pd.DataFrame) -> str:
 def metric_columns(table: pd.DataFrame) -> list[str]:
     """Numeric columns that are metrics (not spreads, not the name)."""
     name = name_column(table)
-    return [
+    found = [
         str(c)
         for c in table.columns
         if c != name
+        and str(c).lower() not in NOT_METRICS
         and pd.api.types.is_numeric_dtype(table[c])
         and not str(c).endswith(SPREAD_SUFFIXES)
     ]
+    # the preferred score first: it is the chart's default
+    first = next((m for m in PREFERRED_METRICS if m in found), None)
+    return [first, *(m for m in found if m != first)] if first else found
 
 
 def error_column(table: pd.DataFrame, metric: str) -> str | None:
-    for suffix in SPREAD_SUFFIXES:
-        if metric + suffix in table.columns:
-            return metric + suffix
+    """The spread column of ``metric``: ``is`` -> ``is_std``; ``is_mean`` -> ``is_err`` (the
+    report's CSV names a mean ``<m>_mean`` and its spread ``<m>_err``)."""
+    bases = [metric]
+    if metric.endswith("_mean"):
+        bases.append(metric[: -len("_mean")])
+    for base in bases:
+        for suffix in SPREAD_SUFFIXES:
+            if base + suffix in table.columns:
+                return base + suffix
     return None
+
+
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (the hover keeps it whole)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def bar_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The chart's rows for ``metric``: data set (``"-"`` when the table has none), a short
+    label, the full name (model, regime), the value and its spread (NaN when none); rows
+    without a value are left out, data sets keep the table's order."""
+    name = name_column(table)
+    cols = {str(c).lower(): c for c in table.columns}
+    sub = table.dropna(subset=[metric])
+    names = sub[name].astype(str).tolist()
+    regimes = sub[cols["regime"]].astype(str).tolist() if "regime" in cols else [""] * len(names)
+    suffixes = ["" if r in ("-", "", "nan") else f" ({r})" for r in regimes]
+    full = [n + s for n, s in zip(names, suffixes, strict=True)]
+    err = error_column(table, metric)
+    datasets = sub[cols["dataset"]].astype(str).tolist() if "dataset" in cols else ["-"] * len(sub)
+    labels, seen = [], set()
+    for dataset, text, suffix in zip(datasets, names, suffixes, strict=True):
+        label, k = short_label(text, LABEL_CHARS - len(suffix)) + suffix, 1
+        while (dataset, label) in seen:  # two long names cut alike must not share a bar
+            k += 1
+            tag = f" #{k}{suffix}"
+            label = short_label(text, LABEL_CHARS - len(tag)) + tag
+        seen.add((dataset, label))
+        labels.append(label)
+    return pd.DataFrame(
+        {
+            "dataset": datasets,
+            "label": labels,
+            "full": full,
+            "value": sub[metric].astype(float).to_numpy(),
+            "err": sub[err].astype(float).to_numpy() if err else float("nan"),
+        }
+    ).reset_index(drop=True)
 
 
 def claims(root: Path) -> list[Claim]:

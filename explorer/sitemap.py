@@ -38,6 +38,13 @@ PAGES = (
         "move one latent by hand, push it into the tails, see what G makes of it",
     ),
     PageInfo(
+        "compare.py",
+        "Race into the tails",
+        ":material/compare:",
+        "compare",
+        "a t-GAN and its Gaussian twin, same seeds, pushed out side by side",
+    ),
+    PageInfo(
         "interpolation.py",
         "Codeword interpolation",
         ":material/timeline:",

@@ -18,6 +18,8 @@ from typing import Any
 import streamlit as st
 
 from core.paths import PathError, display_path, resolve_inside
+from explorer import presenter
+from explorer.space_link import share_with_parent
 
 MAX_VALUE_CHARS = 200  # a URL value longer than this is refused outright (e.g. 10 kB strings)
 
@@ -92,6 +94,30 @@ def _raw_query() -> dict[str, str]:
     return {k: st.query_params.get(k) for k in st.query_params}
 
 
+def report_bad(name: str, text: str, message: str) -> None:
+    """The one error line for a refused URL value (the page then shows the default)."""
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    if len(message) > 160:
+        message = message[:160] + "..."
+    st.error(
+        f"URL parameter `{name}` = `{shown}`: {message}; showing the default instead.",
+        icon=":material/link_off:",
+    )
+
+
+def fit_range(page: str, name: str, lo: int, hi: int, default: int, why: str) -> None:
+    """A bound only the chosen model knows (its classes, its components): a held value outside
+    [lo, hi] becomes ``default``, with the one-line error when the URL asked for it (the
+    static range check in ``Param`` could not)."""
+    key = widget_key(page, name)
+    held = st.session_state.get(key, default)
+    if isinstance(held, int) and lo <= held <= hi:
+        return
+    if st.query_params.get(name) == str(held):
+        report_bad(name, str(held), f"outside [{lo}, {hi}] ({why})")
+    st.session_state[key] = default
+
+
 def validated(params: Sequence[Param], raw: dict[str, str] | None = None) -> dict[str, Any]:
     """Each param's value from the URL (or ``raw``), else its default; one ``st.error`` line per
     bad value, naming the parameter, why, and the default used instead."""
@@ -105,14 +131,7 @@ def validated(params: Sequence[Param], raw: dict[str, str] | None = None) -> dic
         try:
             values[p.name] = p.parse(str(text))
         except ValueError as exc:
-            shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
-            message = str(exc)
-            if len(message) > 160:
-                message = message[:160] + "..."
-            st.error(
-                f"URL parameter `{p.name}` = `{shown}`: {message}; showing the default instead.",
-                icon=":material/link_off:",
-            )
+            report_bad(p.name, str(text), str(exc))
             values[p.name] = p.default
     return values
 
@@ -155,6 +174,10 @@ def write_url(page: str, params: Sequence[Param]) -> None:
         value = st.session_state.get(widget_key(page, p.name), p.default)
         if value is not None:
             wanted[p.name] = p.format(value)
+    if presenter.on():
+        wanted[presenter.PARAM] = "1"  # the projector setting travels with the link
+    st.session_state[presenter.WRITTEN] = wanted.get(presenter.PARAM)
     st.session_state[f"_url.{page}"] = wanted
     if _raw_query() != wanted:
         st.query_params.from_dict(wanted)
+    share_with_parent(page, wanted)

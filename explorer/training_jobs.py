@@ -1,10 +1,13 @@
-"""Background training runs started from the app: one per session, a global cap on concurrent
-runs (so a class of 30 cannot overload the host), cancellable.
+"""Background training runs started from the app: one per visitor (``explorer.visitor``: a
+browser, not a tab; the ``session`` argument below is that id), a global cap on concurrent runs
+(so a class of 30 cannot overload the host), cancellable.
 
 Each run is a ``python -m core train ... --no-progress`` subprocess in its own process group,
-writing into ``<runs>/app/<session>-<time>/``. Bookkeeping lives in ``<runs>/app/jobs/``: one JSON
-file per session (pid, run dir, log), and a lock file taken with ``fcntl.flock`` while checking
-the cap and starting, so two sessions cannot both take the last slot. Any app process on the host
+writing into ``<runs>/app/<visitor>-<time>-<model>-<dataset>/``; a visitor lists only their own
+runs (``visitor_runs``) and the shipped models' logs (``shipped_logs``). Bookkeeping lives in
+``<runs>/app/jobs/``: one JSON file per visitor (pid, run dir, log), and a lock file taken with
+``fcntl.flock`` while checking the cap and starting, so two visitors cannot both take the last
+slot. Any app process on the host
 sees the same files, so the cap holds across server processes too.
 """
 
@@ -155,7 +158,7 @@ def start(session: str, model: str, dataset: str, steps: int, seed: int = 0) -> 
                 "finishes, or pick an existing run below"
             )
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = app_dir() / f"{session[:12]}-{stamp}-{model}-{dataset}"
+        run_dir = app_dir() / f"{_run_prefix(session)}{stamp}-{model}-{dataset}"
         run_dir.parent.mkdir(parents=True, exist_ok=True)
         log = run_dir.with_suffix(".log")
         command = [
@@ -200,6 +203,28 @@ def start(session: str, model: str, dataset: str, steps: int, seed: int = 0) -> 
         job = Job(session, proc.pid, str(run_dir), str(log), time.time(), command)
         atomic_write_json(jobs_dir() / f"{session}.json", asdict(job))
     return job
+
+
+def _run_prefix(session: str) -> str:
+    return f"{session[:16]}-"
+
+
+def visitor_runs(session: str) -> list[Path]:
+    """The run directories this visitor started from the app, newest first."""
+    prefix = _run_prefix(_check_session(session))
+    if not app_dir().is_dir():
+        return []
+    found = [p for p in app_dir().iterdir() if p.is_dir() and p.name.startswith(prefix)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def shipped_logs(zoo: Path, first: str | None = None) -> list[Path]:
+    """The zoo's model folders that keep their training log (``stats.jsonl``), ``first`` (a
+    folder name, e.g. the featured model's) leading, then by name."""
+    if not zoo.is_dir():
+        return []
+    found = [p for p in zoo.iterdir() if p.is_dir() and (p / "stats.jsonl").is_file()]
+    return sorted(found, key=lambda p: (p.name != first, p.name))
 
 
 def cancel(session: str, wait_s: float = 5.0) -> bool:

@@ -9,7 +9,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.explore import lesson
-from explorer import cache, state
+from explorer import cache, presenter, state
 from explorer.sitemap import TITLES
 
 PAGE = "heavy_tails"
@@ -39,7 +39,7 @@ st.latex(
 )
 
 with st.sidebar:
-    v = st.slider("Degrees of freedom v", 0.5, 200.0, step=0.5, key=key("v"))
+    v = presenter.v_slider("Degrees of freedom v", key("v"), 0.5, 200.0)
     dim = st.slider("Latent dimension p (tail mass)", 1, 200, key=key("dim"))
     log_scale = st.toggle("Log-scale densities", key=key("log"))
     n_comp = st.slider("Mixture components N", 1, 12, key=key("components"))
@@ -188,7 +188,11 @@ fig.add_scatter(
     name="centres mu_i",
     marker=dict(symbol="x", size=12, color="black"),
 )
-fig.update_layout(height=450, xaxis_range=[-3, 3], yaxis_range=[-3, 3], margin=dict(t=20, b=20))
+# The view holds 99.5% of the samples (never less than +-3): the tails stay in the picture.
+lim = max(3.0, *np.abs(presenter.robust_range(mix.samples.ravel(), keep=99.5, pad=0.05)))
+fig.update_layout(
+    height=450, xaxis_range=[-lim, lim], yaxis_range=[-lim, lim], margin=dict(t=20, b=20)
+)
 st.plotly_chart(fig, key="mixture")
 
 # --- the limit -------------------------------------------------------------------------------

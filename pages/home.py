@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.sampling import MAX_SEED
-from explorer import cache, state, widgets
+from explorer import cache, presenter, state, widgets
 from explorer.sitemap import PAGES, TITLES
 
 PAGE = "home"
@@ -53,13 +53,19 @@ if entry is not None:
     labels = tuple(i % entry.n_classes for i in range(N_IMAGES)) if entry.conditional else None
     nrow = entry.n_classes if entry.conditional else 10
     grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, nrow)
-    left, right = st.columns([2, 3])
-    left.image(
-        grid,
-        caption=f"{entry.preset} on {entry.dataset}, seeds {seeds[0]}-{seeds[-1]}",
-        width="stretch",
-        output_format="PNG",
-    )
+    if presenter.on() and entry.conditional:  # full width, the class named over each column
+        names = [widgets.class_name(entry.dataset, k) for k in range(entry.n_classes)]
+        tile = cache.model(entry).config.image_shape[-1]
+        st.plotly_chart(presenter.labelled_grid(grid, names, tile), key="home_grid")
+        right = st.container()
+    else:
+        left, right = st.columns([2, 3])
+        left.image(
+            grid,
+            caption=f"{entry.preset} on {entry.dataset}, seeds {seeds[0]}-{seeds[-1]}",
+            width="stretch",
+            output_format="PNG",
+        )
     right.markdown(
         "**What to look at.** Do the digits (or garments, or objects) look like the class they "
         "were asked for? Within one class, how different are they from each other? That "

@@ -50,8 +50,7 @@ if entry is not None:
         )
     k = entry.n_classes
     for name, fallback in (("a", 0), ("b", k - 1)):
-        if st.session_state.get(key(name), 0) >= k:
-            st.session_state[key(name)] = fallback
+        state.fit_range(PAGE, name, 0, k - 1, fallback, f"`{entry.name}` has classes 0-{k - 1}")
     with st.sidebar:
         fmt = lambda i: widgets.class_name(entry.dataset, i)  # noqa: E731
         class_a = st.selectbox("Class A", list(range(k)), key=key("a"), format_func=fmt)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.explore.latent_edit import apply_sliders, coordinate_directions, neighbours
 from core.sampling import MAX_SEED
-from explorer import cache, state, widgets
+from explorer import cache, presenter, state, widgets
 from explorer.sitemap import TITLES
 
 PAGE = "latent_sliders"
@@ -57,8 +57,8 @@ if entry is not None:
     with st.sidebar:
         label = widgets.pick_class(PAGE, entry) if entry.conditional else 0
         seed = int(st.number_input("Seed", 0, MAX_SEED, key=key("seed")))
-        if st.session_state.get(key("component"), -1) >= n_comp:
-            st.session_state[key("component")] = -1
+        why = f"`{entry.name}`'s prior has {n_comp} component(s); -1 = the seed's own"
+        state.fit_range(PAGE, "component", -1, n_comp - 1, -1, why)
         component = int(
             st.number_input(
                 "Mixture component (-1 = the seed's own)",
@@ -69,9 +69,7 @@ if entry is not None:
             )
         )
         heavy = st.toggle("Student-t tails (off: v = inf, Gaussian)", key=key("tails"))
-        v = st.slider(
-            "Degrees of freedom v", 0.5, 1000.0, step=0.5, key=key("v"), disabled=not heavy
-        )
+        v = presenter.v_slider("Degrees of freedom v", key("v"), 0.5, 1000.0, disabled=not heavy)
         radius = st.slider("Radius r (push into the tails)", 0.0, 8.0, step=0.25, key=key("radius"))
         axes = st.radio(
             "Sliders move",
@@ -116,7 +114,7 @@ if entry is not None:
         )
         st.image(
             single,
-            width=220,
+            width=presenter.width(220),
             output_format="PNG",
             caption=f"component {base.component}, |d| = {np.linalg.norm(d):.2f}, r = {radius:g}",
         )
@@ -129,7 +127,7 @@ if entry is not None:
                 cache.edited_grid(
                     str(entry.folder), seed, int(label), df, comp_arg, rows, float(radius), 3
                 ),
-                width=220,
+                width=presenter.width(220),
                 output_format="PNG",
                 caption="centre: your latent; around it: d + 0.5 e, 8 random e",
             )

@@ -46,18 +46,25 @@ else:
     if metrics:
         metric = st.selectbox("Metric", metrics, key=state.widget_key(PAGE, "metric"))
         err = results_data.error_column(table, metric)
-        name_col = results_data.name_column(table)
-        sub = table.dropna(subset=[metric])
+        rows = results_data.bar_rows(table, metric)
         fig = go.Figure()
-        fig.add_bar(
-            x=sub[name_col].astype(str),
-            y=sub[metric],
-            error_y=dict(type="data", array=sub[err]) if err else None,
-        )
+        # One group of bars per data set: scores are comparable only under one judge.
+        for dataset in dict.fromkeys(rows["dataset"]):
+            part = rows[rows["dataset"] == dataset]
+            fig.add_bar(
+                name=dataset,
+                x=[part["dataset"].tolist(), part["label"].tolist()],
+                y=part["value"],
+                error_y=dict(type="data", array=part["err"], visible=True) if err else None,
+                customdata=part["full"],
+                hovertemplate="%{customdata}<br>%{y:.4g}<extra>" + dataset + "</extra>",
+            )
         fig.update_layout(
             yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
-            height=400,
-            margin=dict(t=20, b=20),
+            height=600,
+            margin=dict(t=20, b=300),  # room for the labels and the data set names under them
+            xaxis=dict(automargin=False, tickangle=-90),
+            legend_title_text="data set",
         )
         st.plotly_chart(fig, key="metric_chart")
         if not err:

@@ -1,20 +1,19 @@
-"""Training & loss curves: start a small CPU run (one per session, global cap), or pick an existing
-run directory (runs/ or a shipped model's log in pretrained/); D and G losses update live."""
+"""Training & loss curves: start a small CPU run (one per visitor, global cap), or pick one of your
+runs or a shipped model's log (pretrained/; the default); D and G losses update live. Another
+visitor's runs are never listed (a shared link may still name one)."""
 
 from __future__ import annotations
 
 import math
-import uuid
 from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.atomic import read_jsonl
-from core.paths import runs_root, zoo_root
-from core.zoo.discover import list_run_dirs
-from explorer import state, training_jobs
+from core.paths import RUNS_ENV, runs_root, zoo_root
+from explorer import cache, run_logs, state, training_jobs
 from explorer.sitemap import TITLES
+from explorer.visitor import visitor_id
 
 PAGE = "training"
 ROOTS = (runs_root(), zoo_root())
@@ -28,7 +27,7 @@ PARAMS = [
 ]
 state.seed_widgets(PAGE, PARAMS)
 key = lambda name: state.widget_key(PAGE, name)  # noqa: E731
-session = st.session_state.setdefault("training._session", uuid.uuid4().hex[:16])
+session = visitor_id()  # one per browser: your tabs share your run, others never see it
 
 st.markdown(
     "D and G play a game; at the ideal equilibrium D cannot tell real from fake and outputs "
@@ -72,6 +71,13 @@ with st.expander("Train a small model here (CPU, a few minutes)", expanded=runni
                 st.warning(f"Busy: {exc}.", icon=":material/hourglass_top:")
             except ValueError as exc:
                 st.error(str(exc))
+            except OSError as exc:  # e.g. a read-only app folder on a Docker host
+                st.error(
+                    f"Cannot write the run folder under `{training_jobs.app_dir()}` "
+                    f"({exc.strerror or exc}). Point `${RUNS_ENV}` at a writable folder "
+                    "(the Dockerfile sets it to one in the user's home) and restart the app.",
+                    icon=":material/folder_off:",
+                )
             else:
                 st.session_state[key("run")] = str(Path(job.run_dir).resolve())
                 st.rerun()
@@ -84,11 +90,14 @@ with st.expander("Train a small model here (CPU, a few minutes)", expanded=runni
         if tail:
             st.code(tail, language=None)
 
-# --- pick a run ------------------------------------------------------------------------------
-runs = [str(p) for p in list_run_dirs(list(ROOTS))]
+# --- pick a run: yours and the shipped models' logs, never another visitor's ------------------
+entries = cache.zoo(str(zoo_root()))
+featured = next((e.name for e in entries if e.dataset == "mnist" and e.featured), None)
+shipped = training_jobs.shipped_logs(zoo_root(), first=featured)
+runs = [str(p.resolve()) for p in [*training_jobs.visitor_runs(session), *shipped]]
 chosen = st.session_state.get(key("run"))
 if chosen and chosen not in runs:
-    runs.insert(0, chosen)
+    runs.insert(0, chosen)  # named in a shared link (checked to lie inside the roots)
 if not runs:
     st.info(
         "No run directory yet: start a run above, or train one with "
@@ -97,7 +106,10 @@ if not runs:
     )
 else:
     if chosen not in runs:
-        st.session_state[key("run")] = runs[0]
+        own = training_jobs.visitor_runs(session)
+        # a shipped log by default; your own run while it is going
+        default = own[0] if own and running else (shipped[0] if shipped else Path(runs[0]))
+        st.session_state[key("run")] = str(default.resolve())
 
     def short(path: str) -> str:
         for root in ROOTS:
@@ -115,23 +127,24 @@ else:
     def live_view(run_dir: Path) -> None:
         if running and not training_jobs.is_running(job):
             st.rerun(scope="app")  # the run just ended: redraw the page, stop polling
-        rows = (
-            [r for r in read_jsonl(run_dir / "stats.jsonl") if "step" in r]
-            if (run_dir / "stats.jsonl").exists()
-            else []
-        )
+        log = run_logs.loss_log(run_dir)
+        grid = run_logs.latest_grid(run_dir)
+        problems = log.problems + grid.problems
+        if problems:
+            st.warning(
+                f"`{run_dir.name}`: skipped {'; '.join(problems)}.", icon=":material/warning:"
+            )
         left, right = st.columns([3, 2])
         with left:
-            if not rows:
+            if not log.steps:
                 st.info("No losses logged yet (the first line comes after `log_every` steps).")
             else:
-                steps = [r["step"] for r in rows]
                 fig = go.Figure()
                 for name, label in (("d_adv", "D loss"), ("g_adv", "G loss"), ("cls", "L_C")):
-                    if any(name in r for r in rows):
+                    if name in log.curves:
                         fig.add_scatter(
-                            x=steps,
-                            y=[r.get(name) for r in rows],
+                            x=log.steps,
+                            y=log.curves[name],
                             name=label,
                             mode="lines",
                             visible=True if name != "cls" else "legendonly",
@@ -142,17 +155,14 @@ else:
                     xaxis_title="step", yaxis_title="loss", height=380, margin=dict(t=20, b=20)
                 )
                 st.plotly_chart(fig, key="loss_chart")
-                last = rows[-1]
+                last = {name: values[-1] for name, values in log.curves.items()}
                 st.caption(
-                    f"step {last['step']}: D {last.get('d_adv', float('nan')):.3f}, "
-                    f"G {last.get('g_adv', float('nan')):.3f}"
+                    f"step {log.steps[-1]:g}: D {last.get('d_adv', math.nan):.3f}, "
+                    f"G {last.get('g_adv', math.nan):.3f}"
                 )
         with right:
-            grids = sorted((run_dir / "samples").glob("step_*.png"))
-            if not grids and (run_dir / "samples.png").is_file():
-                grids = [run_dir / "samples.png"]  # a shipped model keeps its final grid only
-            if grids:
-                st.image(str(grids[-1]), caption=f"{grids[-1].stem}", width="stretch")
+            if grid.image is not None:
+                st.image(grid.image, caption=grid.name, width="stretch", output_format="PNG")
             else:
                 st.info("No sample grid yet.")
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.explore import embedding
-from explorer import cache, state, widgets
+from explorer import cache, presenter, state, widgets
 from explorer.sitemap import TITLES
 
 PAGE = "tsne"
@@ -125,6 +125,12 @@ if entry is not None:
             groups = [
                 (f"component {int(c)}", emb.component == c) for c in np.unique(emb.component)[:40]
             ]
+        # one colour per group (prior: the Heavy tails page's two; else as many as groups)
+        colours = (
+            prior_colours
+            if colour == "prior"
+            else dict(zip([g for g, _ in groups], presenter.palette(len(groups)), strict=True))
+        )
 
         def scatter(coords: np.ndarray, chart_key: str, title: str):
             fig = go.Figure()
@@ -136,11 +142,17 @@ if entry is not None:
                     mode="markers",
                     name=name,
                     customdata=idx,
-                    marker=dict(size=5, opacity=0.75, color=prior_colours.get(name)),
+                    marker=dict(size=5, opacity=0.75, color=colours.get(name)),
                     hovertemplate="point %{customdata}<extra>" + name + "</extra>",
                 )
             fig.update_layout(
-                title=title, height=460, margin=dict(t=40, b=10), legend=dict(itemsizing="constant")
+                title=title,
+                height=460,
+                margin=dict(t=40, b=10),
+                legend=dict(itemsizing="constant"),
+                # the central 99% of the points: one far outlier must not squash the rest
+                xaxis_range=presenter.robust_range(coords[:, 0]),
+                yaxis_range=presenter.robust_range(coords[:, 1]),
             )
             return st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points")
 
@@ -155,8 +167,7 @@ if entry is not None:
             points = (event or {}).get("selection", {}).get("points", []) if event else []
             if points and "customdata" in points[0]:
                 st.session_state[key("point")] = int(points[0]["customdata"])
-        if st.session_state.get(key("point"), 0) >= emb.n_points:
-            st.session_state[key("point")] = 0
+        state.fit_range(PAGE, "point", 0, emb.n_points - 1, 0, f"{emb.n_points} points")
         st.markdown("**Click a point** (or type its number) to see its image.")
         point = int(st.number_input("Point", 0, emb.n_points - 1, key=key("point")))
         prior = int(emb.prior[point])

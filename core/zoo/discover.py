@@ -57,8 +57,8 @@ def read_entry(folder: Path) -> ZooEntry | None:
             family=str(model.get("family", "gan")),
             featured=_featured(folder),
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None  # RecursionError: a config.json nested too deeply for json
 
 
 def _featured(folder: Path) -> bool:

@@ -77,16 +77,58 @@ def localised(argv: list[str], port: int) -> list[str]:
     return out
 
 
+def dockerfile_env(home: Path) -> dict[str, str]:
+    """Every ENV of the Dockerfile, ``/home/user`` (the image's home) moved to ``home``;
+    ``$PATH`` inside a value is this machine's PATH."""
+    env = {}
+    for name, args in dockerfile_instructions():
+        if name == "ENV":
+            for pair in shlex.split(args):
+                key, _, value = pair.partition("=")
+                value = value.replace("$PATH", os.environ.get("PATH", ""))
+                env[key] = value.replace("/home/user", str(home))
+    return env
+
+
+def as_user(uid: int) -> list[str]:
+    """The argv prefix that runs a command as ``uid`` (and its group, no others) from root;
+    util-linux's setpriv (Popen's own ``user=`` is refused exec on some overlay file systems)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+
+
+def _site_packages() -> str:
+    import site
+
+    return os.pathsep.join(site.getsitepackages())
+
+
+def _portable(argv: list[str], env: dict[str, str]) -> list[str]:
+    """The CMD run by a Python every user may execute: the image's python is system-wide, but
+    a test venv may link to an interpreter under root's home (then the system python 3.11 runs
+    the CMD's module with the venv's packages on PYTHONPATH, and so does every run it starts)."""
+    system = Path("/usr/bin") / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if not system.exists() or Path(argv[0]).name != "streamlit":
+        return argv
+    return [str(system), "-m", "streamlit", *argv[1:]]
+
+
 @contextmanager
-def running_app(env_extra: dict[str, str], timeout: float = 90.0):
-    """Start the Dockerfile's CMD (localised) from the repo root; yields the base URL; always
-    kills the server's process group."""
+def running_app(
+    env_extra: dict[str, str],
+    timeout: float = 90.0,
+    cwd: Path = REPO,
+    uid: int | None = None,
+):
+    """Start the Dockerfile's CMD (localised) from ``cwd`` (the repo root), as ``uid`` when
+    given (needs root); yields the base URL; always kills the server's process group."""
     port = free_port()
     argv = localised(start_command(), port)
     env = dict(os.environ, **env_extra)
     log = open(env_extra.get("TGAN_APP_LOG", os.devnull), "wb")  # noqa: SIM115
+    if uid is not None:
+        argv, env = as_user(uid) + _portable(argv, env), dict(env, PYTHONPATH=_site_packages())
     proc = subprocess.Popen(
-        argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:

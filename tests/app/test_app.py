@@ -166,7 +166,8 @@ def test_tsne_on_demand_is_refused_while_another_runs(env):
 
 
 def test_training_page_replays_a_run(env):
-    at = open_page(app(), "training.py")
+    # a CLI run is not listed (only the visitor's own and shipped logs are): a link names it
+    at = open_page(app(), "training.py", {"run": str(env / "runs" / "demo-run")})
     assert not at.exception
     spec = chart_specs(at)[0]
     assert "D loss" in spec and "G loss" in spec

@@ -62,5 +62,52 @@ def test_bad_inputs_are_errors_not_crashes(client):
 
     with pytest.raises(AppError, match="not in the list of choices|unknown model"):
         client.predict("../etc", 0, 3.0, 0, 1.0, api_name="/sample_grid")
-    with pytest.raises(AppError, match="class must be"):
+    with pytest.raises(AppError, match="class must be|not in the list of choices"):
         client.predict("tgan-fake-rand", 0, 42, 5, 0, "linear", api_name="/interpolate")
+
+
+def test_the_demo_opens_on_the_featured_mnist_t_gan_with_class_names(tmp_path, monkeypatch):
+    import json
+
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+    from explorer import gradio_demo
+
+    zoo = tmp_path / "pretrained"
+    for name, dataset in (
+        ("tgan-cifar10-2000", "cifar10"),  # sorts first by name: the old default
+        ("tgan-fashion-500", "fashion"),
+        ("tgan-mnist-500", "mnist"),
+        ("tgan-mnist-500-proj", "mnist"),
+    ):
+        save_pretrained(build_model(model_config("tgan", dataset), seed=0), zoo / name)
+    (zoo / "tgan-mnist-500-proj" / "entry.json").write_text(json.dumps({"featured": True}))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    config = gradio_demo.build_demo().get_config_file()
+    dropdowns = {
+        c["props"]["label"]: c["props"] for c in config["components"] if c.get("type") == "dropdown"
+    }
+    assert dropdowns["Model (data set in the name)"]["value"] == "tgan-mnist-500-proj"
+    assert dropdowns["Model"]["value"] == "tgan-mnist-500-proj"
+    assert [c[1] for c in dropdowns["Class"]["choices"]] == list(range(10))
+    assert dropdowns["Class B"]["value"] == 9
+    fashion = gradio_demo.entries()["tgan-fashion-500"]
+    assert ("3: Dress", 3) in gradio_demo.class_choices(fashion)
+
+
+def test_a_zoo_folder_that_cannot_be_built_is_left_out_of_the_demo(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from explorer import gradio_demo
+
+    root = make_zoo(tmp_path)
+    zoo = root / "pretrained"
+    huge = zoo / "tgan-aaa-huge"  # sorts first: it would be the demo's default
+    shutil.copytree(zoo / "tgan-fake-rand", huge)
+    config = json.loads((huge / "config.json").read_text())
+    config["model"]["width"] = 10**6
+    (huge / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    names = list(gradio_demo.entries())
+    assert "tgan-aaa-huge" not in names and names[0] == "tgan-fake-rand"

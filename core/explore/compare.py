@@ -1,0 +1,158 @@
+"""A race into the tails: a t-GAN against its Gaussian-prior twin (and rivals) under the same
+seeds, class and radius.
+
+At radius r every latent is z = mu_c + r * sigma_c * d (``core.sampling.sample(scale=r)``), so
+r > 1 pushes the same draws further from their component's centre. For each radius the race
+scores n samples of one class with the data set's judge:
+
+- **fidelity**: the share of the samples the judge classifies as the class they were asked for;
+- **within-class diversity**: the mean pairwise distance of the samples' judge features, divided
+  by the same for real test images of that class (1 = as varied as the real class; 0 = one
+  image repeated).
+
+Which twin: ``lineup`` picks, for a t-GAN, the zoo entry of the same data set and preset whose
+prior is not a t mixture and whose name shares the longest prefix (``tgan-mnist-500`` ->
+``tgan-mnist-500-gmm``: the same recipe with the prior swapped), plus the DeLiGAN and DCGAN of
+the same data set and regime where they exist, and says whether the twin is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from core.data import load_split, to_model_range
+from core.sampling import sample
+from core.zoo.discover import ZooEntry
+
+RADII = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+N_PER_POINT = 256  # samples per radius (the seeds 0 .. n-1, the same for every model)
+N_REAL = 500  # real test images of the class behind the diversity's reference
+RIVAL_PRESETS = ("deligan", "dcgan")
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """The models of one race: ``tgan`` first, its Gaussian-prior ``twin`` (None when the zoo
+    has none), unconditional ``rivals`` (shown side by side, not raced: they cannot be asked for
+    a class), and ``note`` saying how close the twin is."""
+
+    tgan: ZooEntry
+    twin: ZooEntry | None
+    rivals: tuple[ZooEntry, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class RacePoint:
+    radius: float
+    fidelity: float  # in [0, 1]
+    diversity: float  # >= 0; NaN when the real reference is missing
+
+
+def _regime(name: str) -> str | None:
+    parts = name.split("-")
+    return parts[2] if len(parts) > 2 else None
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("-"), b.split("-"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def is_exact_twin(tgan: ZooEntry, other: ZooEntry) -> bool:
+    """``other`` is ``tgan``'s recipe with only the prior swapped (named ``<tgan>-gmm``)."""
+    return other.name == f"{tgan.name}-gmm" and other.prior != "tmix"
+
+
+def lineup(entries: Sequence[ZooEntry], name: str) -> Lineup:
+    """The race of the t-GAN ``name`` (ValueError when it is not a t-GAN of ``entries``)."""
+    by_name = {e.name: e for e in entries}
+    tgan = by_name.get(name)
+    if tgan is None or tgan.prior != "tmix":
+        raise ValueError(f"{name!r} is not a t-mixture model of the zoo")
+    gaussians = [
+        e
+        for e in entries
+        if e.dataset == tgan.dataset and e.preset == tgan.preset and e.prior != "tmix"
+    ]
+    twin = max(
+        gaussians, key=lambda e: (_common_prefix(e.name, tgan.name), -len(e.name)), default=None
+    )
+    regime = _regime(tgan.name)
+    rivals = tuple(
+        by_name[f"{preset}-{tgan.dataset}-{regime}"]
+        for preset in RIVAL_PRESETS
+        if f"{preset}-{tgan.dataset}-{regime}" in by_name
+    )
+    if twin is None:
+        note = f"The zoo has no Gaussian-prior {tgan.preset} on {tgan.dataset} to race against."
+    elif is_exact_twin(tgan, twin):
+        note = f"`{twin.name}` is `{tgan.name}`'s twin: the same recipe, the prior swapped."
+    else:
+        note = (
+            f"Closest pair in the zoo: `{twin.name}` (prior {twin.prior}) is not an exact twin "
+            f"of `{tgan.name}`: their recipes differ in more than the prior."
+        )
+    return Lineup(tgan, twin, rivals, note)
+
+
+def default_racer(entries: Sequence[ZooEntry]) -> str | None:
+    """The t-GAN the comparison opens on: the first with an exact twin, else the first t-GAN."""
+    tgans = [e for e in entries if e.prior == "tmix"]
+    for entry in tgans:
+        if any(is_exact_twin(entry, other) for other in entries):
+            return entry.name
+    return tgans[0].name if tgans else None
+
+
+def mean_pairwise_distance(features: Tensor) -> float:
+    """Mean Euclidean distance over all pairs of rows of ``features`` (n, F); NaN for n < 2."""
+    if features.shape[0] < 2:
+        return math.nan
+    return float(torch.pdist(features.double()).mean())
+
+
+def real_spread(judge, dataset: str, label: int, n: int = N_REAL) -> float:
+    """The diversity's reference: mean pairwise judge-feature distance of (up to) ``n`` real
+    test images of class ``label`` (the first ``n`` in the split's order)."""
+    images, labels = load_split(dataset, "test")
+    chosen = images[labels == label][:n]
+    return mean_pairwise_distance(judge.features(to_model_range(chosen)))
+
+
+def race_point(
+    model: nn.Module, judge, label: int, radius: float, n: int, reference: float
+) -> RacePoint:
+    """n samples of class ``label`` at ``radius`` (seeds 0 .. n-1) scored by ``judge``."""
+    images = sample(model, list(range(n)), [label] * n, scale=float(radius)).images
+    logits, features = judge.logits_and_features(images)
+    fidelity = float((logits.argmax(1) == label).double().mean())
+    spread = mean_pairwise_distance(features)
+    diversity = spread / reference if reference > 0 else math.nan
+    return RacePoint(float(radius), fidelity, diversity)
+
+
+def race(
+    model: nn.Module,
+    judge,
+    label: int,
+    radii: Sequence[float] = RADII,
+    n: int = N_PER_POINT,
+    reference: float | None = None,
+) -> list[RacePoint]:
+    """The race curve of a conditional model: one ``RacePoint`` per radius. ``reference`` is
+    the real class's spread (``real_spread``; NaN diversities when it is NaN)."""
+    if model.config.conditioning == "none":
+        raise ValueError("an unconditional model cannot be asked for a class: no race")
+    if reference is None:
+        reference = real_spread(judge, model.config.dataset, label)
+    return [race_point(model, judge, label, r, n, reference) for r in radii]
