@@ -22,10 +22,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
 
 from core.data import load_split, to_model_range
+from core.evaluate.metrics import mean_pairwise_distance
 from core.sampling import sample
 from core.zoo.discover import ZooEntry
 
@@ -114,11 +114,10 @@ def default_racer(entries: Sequence[ZooEntry]) -> str | None:
     return tgans[0].name if tgans else None
 
 
-def mean_pairwise_distance(features: Tensor) -> float:
-    """Mean Euclidean distance over all pairs of rows of ``features`` (n, F); NaN for n < 2."""
-    if features.shape[0] < 2:
-        return math.nan
-    return float(torch.pdist(features.double()).mean())
+def _spread(features: Tensor) -> float:
+    """``mean_pairwise_distance`` (the report's diversity metric), NaN below 2 rows."""
+    spread = mean_pairwise_distance(features.double())
+    return math.nan if spread is None else spread
 
 
 def real_spread(judge, dataset: str, label: int, n: int = N_REAL) -> float:
@@ -126,7 +125,7 @@ def real_spread(judge, dataset: str, label: int, n: int = N_REAL) -> float:
     test images of class ``label`` (the first ``n`` in the split's order)."""
     images, labels = load_split(dataset, "test")
     chosen = images[labels == label][:n]
-    return mean_pairwise_distance(judge.features(to_model_range(chosen)))
+    return _spread(judge.features(to_model_range(chosen)))
 
 
 def race_point(
@@ -136,7 +135,7 @@ def race_point(
     images = sample(model, list(range(n)), [label] * n, scale=float(radius)).images
     logits, features = judge.logits_and_features(images)
     fidelity = float((logits.argmax(1) == label).double().mean())
-    spread = mean_pairwise_distance(features)
+    spread = _spread(features)
     diversity = spread / reference if reference > 0 else math.nan
     return RacePoint(float(radius), fidelity, diversity)
 

@@ -48,8 +48,8 @@ def test_lineup_finds_the_twin_and_the_rivals_of_the_same_track():
 
 def test_mean_pairwise_distance_matches_scipy():
     x = torch.randn(37, 5, generator=torch.Generator().manual_seed(0))
-    assert compare.mean_pairwise_distance(x) == pytest.approx(pdist(x.numpy()).mean(), rel=1e-6)
-    assert math.isnan(compare.mean_pairwise_distance(x[:1]))
+    assert compare._spread(x) == pytest.approx(pdist(x.numpy()).mean(), rel=1e-6)
+    assert math.isnan(compare._spread(x[:1]))
 
 
 @pytest.fixture(scope="module")
