@@ -1,6 +1,6 @@
 """The CLI: ``python -m core train | sample | data | evaluate | report | train-judge | embed |
-nll`` (core/cli.py lists every option). Unknown options are rejected; user mistakes print one
-``error:`` line naming the fix (exit 2), never a traceback (core/errors.py).
+nll | toy | toy-study`` (core/cli.py lists every option). Unknown options are rejected; user
+mistakes print one ``error:`` line naming the fix (exit 2), never a traceback (core/errors.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from core.explore.embedding import (
     save_embeddings,
     weights_sha256,
 )
+from core.explore.toy import ToyConfig
+from core.explore.toy_study import COMMAND, run_study, train_toy, write_outputs
 from core.models import model_config
 from core.paths import confine_run_dir, runs_root, zoo_root
 from core.pixelcnn.trainer import rewrite_nll_report
@@ -206,6 +208,34 @@ def cmd_nll(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_toy(args: argparse.Namespace) -> int:
+    config = ToyConfig(
+        data=args.data, prior=args.prior, df=args.df, seed=args.seed, batch_size=args.batch_size
+    )
+    result = train_toy(config, args.steps).to_dict()
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "config"}, sort_keys=True))
+    else:
+        print(
+            f"{args.data} {config.label} seed {args.seed}: {result['modes_covered']}/"
+            f"{result['n_modes']} modes, high quality {result['high_quality']:.3f}, reverse "
+            f"KL {result['reverse_kl']:.3f}, energy distance {result['energy_distance']:.4f} "
+            f"({result['steps_per_s']} steps/s)"
+        )
+    return 0
+
+
+def cmd_toy_study(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else zoo_root() / "toy"
+    rows = run_study(out, args.steps, args.seeds, log=print, train=not args.no_train)
+    if not rows:
+        raise ValueError(f"no finished runs of {args.steps} steps in {out}: train them first")
+    flags = [f"--steps {args.steps}"] * (args.steps != 1500)
+    flags += [f"--seeds {args.seeds}"] * (args.seeds != 10)
+    print(f"wrote {write_outputs(out, rows, args.steps, args.seeds, ' '.join([COMMAND, *flags]))}")
+    return 0
+
+
 HANDLERS = {
     "train": cmd_train,
     "sample": cmd_sample,
@@ -215,6 +245,8 @@ HANDLERS = {
     "train-judge": cmd_train_judge,
     "embed": cmd_embed,
     "nll": cmd_nll,
+    "toy": cmd_toy,
+    "toy-study": cmd_toy_study,
 }
 
 

@@ -159,6 +159,26 @@ def build_parser() -> argparse.ArgumentParser:
     nll = sub.add_parser("nll", help="(re)write nll.json of a finished PixelCNN run")
     nll.add_argument("run_dir", help="a PixelCNN run directory")
 
+    ty = sub.add_parser("toy", help="train one 2-D toy GAN and print its metrics")
+    ty.add_argument(
+        "--data",
+        default="ring8",
+        help="ring8 (default) | grid25 | spiral | moons | imbalanced | heavy",
+    )
+    ty.add_argument("--prior", default="tmix", help="gaussian | gmm | tmix (default tmix)")
+    ty.add_argument("--df", type=positive_float, default=3.0, help="v of the t mixture (3)")
+    ty.add_argument("--steps", type=positive_int, default=3000, help="default 3000")
+    ty.add_argument("--seed", type=nonneg_int, default=0, help="default 0")
+    ty.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
+    ty.add_argument("--json", action="store_true", help="print one JSON object")
+    ts = sub.add_parser("toy-study", help="every prior on the 2-D toy data sets, with seeds")
+    ts.add_argument("--steps", type=positive_int, default=1500, help="per run (default 1500)")
+    ts.add_argument("--seeds", type=positive_int, default=10, help="per cell (default 10)")
+    ts.add_argument("--out", default=None, help="folder (default pretrained/toy)")
+    ts.add_argument(
+        "--no-train", action="store_true", help="only summarise the runs already in runs.jsonl"
+    )
+
     em = sub.add_parser("embed", help="precompute the t-SNE page's embedding of a zoo model")
     em.add_argument("model_dir", help="a pretrained/<entry> folder")
     em.add_argument("--n", type=positive_int, default=300, help="points per prior (default 300)")

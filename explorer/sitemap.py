@@ -31,6 +31,13 @@ PAGES = (
         "Gaussian vs Student-t: densities, tail mass, samples, mixtures, v -> infinity",
     ),
     PageInfo(
+        "playground.py",
+        "Playground: priors in 2-D",
+        ":material/scatter_plot:",
+        "playground",
+        "race a Gaussian, a Gaussian-mixture and a t-mixture prior on 2-D data, live",
+    ),
+    PageInfo(
         "latent_sliders.py",
         "Latent sliders",
         ":material/tune:",

@@ -15,6 +15,7 @@ from core.atomic import atomic_write_text, read_json
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
+from core.explore.toy_study import study_markdown
 from core.paths import repo_relative
 
 METRIC_BASES = (
@@ -284,6 +285,7 @@ def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path
             "",
             claims_markdown(claims),
             "",
+            *filter(None, [study_markdown(md_path.parent / "toy" / "study.json")]),
             *_figures_and_notes(roots, md_path.parent),
         ]
     )
