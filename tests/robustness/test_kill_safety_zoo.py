@@ -212,8 +212,9 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 @pytest.fixture(scope="module")
-def scored_run(tmp_path_factory, fake_judge_dir) -> Path:
-    """A tiny run on the fake data, evaluated once (so there is an old metrics.json)."""
+def scored_run(tmp_path_factory, fake_judge_dir) -> tuple[Path, float]:
+    """A tiny run on the fake data, evaluated once (so there is an old metrics.json), and how
+    long that evaluation took (the timer kills spread over it)."""
     from core.train import train
 
     cfg = TrainConfig(
@@ -221,9 +222,10 @@ def scored_run(tmp_path_factory, fake_judge_dir) -> Path:
     )
     run = train(cfg, tmp_path_factory.mktemp("eval") / "run", model_overrides={"width": 8},
                 progress=False)  # fmt: skip
+    started = time.monotonic()
     proc = _evaluate_child(run, fake_judge_dir, 40, run.parent / "first.log")
     assert proc.wait(timeout=300) == 0, (run.parent / "first.log").read_text()
-    return run
+    return run, time.monotonic() - started
 
 
 def _check_metrics(run: Path) -> list[dict]:
@@ -243,13 +245,13 @@ def test_a_killed_evaluate_keeps_metrics_json_in_its_history(
 ):
     rng = random.Random(4600 + trial)
     run = tmp_path / "run"
-    shutil.copytree(scored_run, run)
+    shutil.copytree(scored_run[0], run)
     (run / ".notes.tmp").write_text("mine")  # a person's file: evaluate must not delete it
     mode = ("timer", "jsonl", "json")[trial % 3]
     watched = {"jsonl": run / "metrics.jsonl", "json": run / "metrics.json"}.get(mode)
     before = _stamp(watched) if watched else None
     ready = (lambda: True) if watched is None else (lambda: _stamp(watched) != before)
-    delay = rng.uniform(0.5, 8.0) if mode == "timer" else rng.uniform(0, 0.01)
+    delay = rng.uniform(0.3, 1.1) * scored_run[1] if mode == "timer" else rng.uniform(0, 0.01)
     n = 40 + 20 * (trial % 2)  # results differ in size, so a torn write would show
     proc = _evaluate_child(run, fake_judge_dir, n, tmp_path / "eval.log")
     outcome = _wait_then_kill(proc, ready, rng, delay)
