@@ -247,11 +247,17 @@ def test_a_killed_evaluate_keeps_metrics_json_in_its_history(
     run = tmp_path / "run"
     shutil.copytree(scored_run[0], run)
     (run / ".notes.tmp").write_text("mine")  # a person's file: evaluate must not delete it
-    mode = ("timer", "jsonl", "json")[trial % 3]
+    mode = ("timer", "jsonl", "json", "tmp")[trial % 4]
     watched = {"jsonl": run / "metrics.jsonl", "json": run / "metrics.json"}.get(mode)
     before = _stamp(watched) if watched else None
-    ready = (lambda: True) if watched is None else (lambda: _stamp(watched) != before)
-    delay = rng.uniform(0.3, 1.1) * scored_run[1] if mode == "timer" else rng.uniform(0, 0.01)
+    ready = {
+        "timer": lambda: True,
+        "tmp": lambda: any(run.glob(".metrics.json.*.tmp")),  # metrics.json half-written
+    }.get(mode, lambda: _stamp(watched) != before)
+    delay = {"timer": rng.uniform(0.3, 1.1) * scored_run[1], "jsonl": rng.uniform(0, 0.01)}.get(
+        mode,
+        0.0,  # at once: the next write follows within a millisecond
+    )
     n = 40 + 20 * (trial % 2)  # results differ in size, so a torn write would show
     proc = _evaluate_child(run, fake_judge_dir, n, tmp_path / "eval.log")
     outcome = _wait_then_kill(proc, ready, rng, delay)
