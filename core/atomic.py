@@ -1,6 +1,12 @@
-"""Crash-safe file writes: a kill at any moment leaves the old file or the new one, never half.
+"""Crash-safe file writes, and guarded reads of every file the project reads.
 
-Write to a temporary file in the same folder, fsync, then ``os.replace`` (atomic on POSIX).
+Writes: a temporary file in the same folder, fsync, then ``os.replace`` (atomic on POSIX), so a
+kill at any moment leaves the old file or the new one, never half; ``own_temp_files`` finds the
+temp files a kill left, and only those. Reads (``read_limited``, ``load_json_file``,
+``read_jsonl``): a regular file of bounded size only, checked before the first read, so a FIFO
+or a link to ``/dev/zero`` fails in one line instead of hanging or exhausting memory; JSON is
+parsed strictly (no NaN / Infinity, no overflowing numbers, deep nesting refused), and every
+problem is a ValueError that names the file.
 """
 
 from __future__ import annotations
