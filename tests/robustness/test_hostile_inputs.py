@@ -162,3 +162,30 @@ def test_an_unexpected_bug_is_still_one_line(workspace, capsys, monkeypatch):
     monkeypatch.setenv("TGAN_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["sample", RUN, "--out", "x.png"])
+
+
+def test_weights_are_checked_against_the_config_before_the_model_is_built(workspace, monkeypatch):
+    """latent_dim 4000 is within bounds but not what the weights hold: the header says so
+    before a full-size model is allocated (only the meta-device build runs)."""
+    import json
+
+    import torch
+
+    import core.weights
+
+    config = json.loads((workspace / RUN / "config.json").read_text())
+    config["model"]["latent_dim"] = 4000
+    (workspace / RUN / "config.json").write_text(json.dumps(config))
+    built_on = []
+    real_build = core.weights.build_model
+
+    def spy(cfg, *args, **kwargs):
+        built_on.append(torch.empty(0).device.type)  # "meta" inside torch.device("meta")
+        return real_build(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(core.weights, "build_model", spy)
+    with pytest.raises(
+        core.weights.WeightsError, match=r"weights do not match.*\(50, 30\), expected \(50, 4000\)"
+    ):
+        core.weights.load_pretrained(workspace / RUN)
+    assert built_on == ["meta"]
