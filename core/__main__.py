@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from core.atomic import check_write_target
 from core.cli import MODEL_OPTIONS, build_parser
 from core.config import ConfigError, TrainConfig
 from core.data import resolve_data_root
@@ -32,6 +33,7 @@ from core.evaluate.report import build_report
 from core.evaluate.scoring import DEFAULT_N, evaluate_model, evaluate_real, summary_line
 from core.explore.embedding import (
     EMBEDDINGS_DIR,
+    MAX_POINTS,
     compute_embeddings,
     save_embeddings,
     weights_sha256,
@@ -107,6 +109,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             raise ValueError(msg) from None
         if len(labels) == 1:
             labels = labels * len(seeds)
+    check_write_target(args.out, "--out")
     model = load_pretrained(args.model_dir, device=resolve_device(args.device))
     result = sample(model, seeds, labels, component=args.component, df=args.df, scale=args.scale)
     try:
@@ -185,6 +188,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
+    if not 2 <= args.n <= MAX_POINTS // 2:  # checked before the model loads
+        raise ValueError(f"--n {args.n}: give 2 to {MAX_POINTS // 2} points per prior (at most)")
     folder = Path(args.model_dir)
     model = load_pretrained(folder)
     dataset = model.config.dataset

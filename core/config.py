@@ -8,6 +8,7 @@ and wrong types raise ``ConfigError`` naming the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from core.precision import LEGACY_PRECISION, PRECISIONS
@@ -15,6 +16,14 @@ from core.priors import PRIOR_KINDS
 
 CONDITIONINGS = ("none", "codeword", "embedding", "onehot")
 FAMILIES = ("gan", "pixelcnn")
+# Size bounds: every value that sizes an allocation is checked before anything is built (the
+# biggest shipped model uses width 64, latent_dim 100, 10 components, 10 classes).
+MAX_LATENT_DIM = 4096
+MAX_WIDTH = 1024
+MAX_COMPONENTS = 10_000
+MAX_CODEWORD_DIM = 4096
+MAX_CLASSES = 1000
+MAX_IMAGE_SIDE = 256
 _JSON_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
 
 
@@ -52,6 +61,16 @@ def strict_from_dict(cls: type, data: object, block: str, source: str):
         return cls(**data)
     except TypeError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
+    except ConfigError as exc:  # a value out of range: name the file to fix
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or (isinstance(value, int | float) and math.isfinite(value))
+
+
+def _within(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 @dataclass(frozen=True)
@@ -90,17 +109,42 @@ class ModelConfig:
     extra: dict = field(default_factory=dict)  # family-specific settings (e.g. PixelCNN depth)
 
     def __post_init__(self) -> None:
+        shape = self.image_shape
+        floats = ("df", "sigma_init", "sigma_reg", "codeword_sd", "alpha")
         checks = [
             (self.family in FAMILIES, f"family must be one of {FAMILIES}"),
             (self.prior in PRIOR_KINDS, f"prior must be one of {PRIOR_KINDS}"),
             (self.conditioning in CONDITIONINGS, f"conditioning must be one of {CONDITIONINGS}"),
-            (self.latent_dim >= 1, "latent_dim must be >= 1"),
-            (self.n_components >= 1, "n_components must be >= 1"),
+            (
+                isinstance(shape, list | tuple)
+                and len(shape) == 3
+                and _within(shape[0], 1, 4)
+                and all(_within(side, 1, MAX_IMAGE_SIDE) for side in shape[1:]),
+                f"image_shape must be [channels 1-4, height, width 1-{MAX_IMAGE_SIDE}], "
+                f"got {shape!r}",
+            ),
+            (_within(self.n_classes, 1, MAX_CLASSES), f"n_classes must be in [1, {MAX_CLASSES}]"),
+            (_within(self.width, 1, MAX_WIDTH), f"width must be in [1, {MAX_WIDTH}]"),
+            (
+                _within(self.latent_dim, 1, MAX_LATENT_DIM),
+                f"latent_dim must be in [1, {MAX_LATENT_DIM}]",
+            ),
+            (
+                _within(self.n_components, 1, MAX_COMPONENTS),
+                f"n_components must be in [1, {MAX_COMPONENTS}]",
+            ),
+            (
+                _within(self.codeword_dim, 1, MAX_CODEWORD_DIM),
+                f"codeword_dim must be in [1, {MAX_CODEWORD_DIM}]",
+            ),
+            *((_finite(getattr(self, k)), f"{k} must be a finite number") for k in floats),
             (self.prior != "tmix" or (self.df is not None and self.df > 0), "tmix needs df > 0"),
+            (self.df is None or self.df > 0, "df must be > 0"),
+            (self.sigma_init > 0, "sigma_init must be > 0"),
             (self.alpha >= 0, "alpha must be >= 0"),
             (self.sigma_reg >= 0, "sigma_reg must be >= 0"),
             (self.codeword_sd >= 0, "codeword_sd must be >= 0"),
-            (self.codeword_dim >= 1, "codeword_dim must be >= 1"),
+            (isinstance(self.extra, dict), "extra must be a JSON object"),
             (
                 not self.d_projection or self.conditioning != "none",
                 "d_projection needs a conditioning (codeword, embedding or onehot)",
@@ -164,7 +208,7 @@ class TrainConfig:
         checks = [
             (self.steps >= 1, "steps must be >= 1 (--steps)"),
             (self.batch_size >= 1, "batch_size must be >= 1 (--batch-size)"),
-            (self.lr > 0, "lr must be > 0 (--lr)"),
+            (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0 (--lr)"),
             (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "betas must be in [0, 1) (--beta1/2)"),
             (self.n_train >= 0, "n_train must be >= 0, 0 = full split (--n-train)"),
             (self.log_every >= 1, "log_every must be >= 1 (--log-every)"),

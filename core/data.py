@@ -8,7 +8,6 @@ The root is ``--data-root``, else ``$TGAN_DATA``, else ``<repo>/data``.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import struct
@@ -21,9 +20,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from core.atomic import read_limited
 from core.errors import UserError
 from core.paths import DATA_ENV, DEFAULT_DATA_ROOT, OFFLINE_ENV
 
+IDX_LIMIT = 64 * 2**20  # the biggest idx file (60,000 28x28 images) is 47 MB
 PREPARE_COMMAND = "make data   (or: python -m core data --data-root DIR)"
 # Where Debian's dataset-fashion-mnist package puts the original files.
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -116,21 +117,52 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 def resolve_data_root(cli_value: str | os.PathLike | None = None) -> Path:
     """--data-root wins, then $TGAN_DATA, then <repo>/data."""
-    if cli_value:
-        return Path(cli_value).expanduser().resolve()
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser().resolve()
-    return DEFAULT_DATA_ROOT
+    value, what = (cli_value, "--data-root") if cli_value else (os.environ.get(DATA_ENV), "")
+    if not value:
+        return DEFAULT_DATA_ROOT
+    try:
+        return Path(value).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        what = what or f"${DATA_ENV}"
+        raise DataError(
+            f"{what} {value}: cannot resolve it (a symlink loop?: {exc}); point {what} at a "
+            "real folder"
+        ) from None
 
 
 def read_idx_bytes(path: Path) -> bytes:
-    """The uncompressed content of an idx file (plain or .gz); errors name the file."""
+    """The uncompressed content of an idx file (plain or .gz, at most IDX_LIMIT bytes either
+    way: a gzip bomb stops there); errors name the file."""
     try:
-        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raw = read_limited(path, IDX_LIMIT)
+        if path.suffix != ".gz":
+            return raw
+        inflater = zlib.decompressobj(wbits=31)  # gzip framing
+        out = inflater.decompress(raw, IDX_LIMIT + 1)
+        if len(out) > IDX_LIMIT:
+            raise DataError(
+                f"{path}: inflates to more than {IDX_LIMIT >> 20} MiB (no idx file is that big); "
+                f"delete it and re-create it with: {PREPARE_COMMAND}"
+            )
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker")
+        return out
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise DataError(
             f"{path}: cannot read ({exc}); re-create it with: {PREPARE_COMMAND}"
         ) from exc
+
+
+def check_labels(labels: np.ndarray, n_classes: int, source: Path) -> np.ndarray:
+    """``labels`` as int64 if they are whole numbers in [0, n_classes) (else DataError)."""
+    ok = labels.ndim == 1 and np.issubdtype(labels.dtype, np.integer)
+    if not ok or (len(labels) and (labels.min() < 0 or labels.max() >= n_classes)):
+        raise DataError(
+            f"{source}: labels must be whole numbers in [0, {n_classes - 1}] (got {labels.dtype}"
+            f"{f', {labels.min()}..{labels.max()}' if labels.size else ''}); re-create it with: "
+            f"{PREPARE_COMMAND}"
+        )
+    return labels.astype(np.int64)
 
 
 def verify_idx(name: str, path: Path, raw: bytes) -> None:
@@ -230,9 +262,9 @@ def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[
         verify_idx(name, p, raw)
         arrays.append(array)
     images, labels = arrays
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+    if images.shape[1:] != (28, 28) or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{paths[0]} and {paths[1]} do not match: {images.shape} vs {labels.shape}")
-    return images[:, None], labels
+    return images[:, None], check_labels(labels, len(DIGITS), paths[1])
 
 
 def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarray, ...]:
@@ -241,15 +273,10 @@ def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarra
     x_path, y_path = npy_dir / f"x_{split}.npy", npy_dir / f"y_{split}.npy"
     tried += [x_path, y_path]
     if x_path.is_file() and y_path.is_file():
-        try:
-            x = np.load(x_path, allow_pickle=False)
-            y = np.load(y_path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            msg = f"{npy_dir}: unreadable ({exc}); re-create with: {PREPARE_COMMAND}"
-            raise DataError(msg) from exc
+        x, y = _load_npy(x_path), _load_npy(y_path)
         if x.dtype != np.uint8 or x.shape[1:] != (32, 32, 3) or len(x) != len(y):
             raise DataError(f"{x_path}: expected uint8 (N, 32, 32, 3), got {x.dtype} {x.shape}")
-        return x.transpose(0, 3, 1, 2), y
+        return x.transpose(0, 3, 1, 2), check_labels(y, 10, y_path)
     tv_dir = root / "cifar-10-batches-py"
     tried.append(tv_dir)
     if not tv_dir.is_dir() and _download_allowed(download):
@@ -259,10 +286,29 @@ def _load_cifar_split(split: str, root: Path, download: bool) -> tuple[np.ndarra
             raise _missing("cifar10", tried, f" ({exc})") from exc
     if not tv_dir.is_dir():
         raise _missing("cifar10", tried)
+    import pickle
+
     import torchvision.datasets as tvd
 
-    ds = tvd.CIFAR10(str(root), train=(split == "train"), download=False)
-    return ds.data.transpose(0, 3, 1, 2), np.asarray(ds.targets)
+    try:  # torchvision checks each file's md5 before it unpickles it
+        ds = tvd.CIFAR10(str(root), train=(split == "train"), download=False)
+    except (RuntimeError, OSError, ValueError, EOFError, KeyError, pickle.UnpicklingError) as exc:
+        raise DataError(
+            f"{tv_dir}: unreadable or corrupt ({exc}); delete it and re-create the data with: "
+            f"{PREPARE_COMMAND}"
+        ) from exc
+    return ds.data.transpose(0, 3, 1, 2), check_labels(np.asarray(ds.targets), 10, tv_dir)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """An .npy array, no pickles; memory-mapped first, so a header that claims more data than
+    the file holds is refused before anything is allocated."""
+    try:
+        return np.array(np.load(path, mmap_mode="r", allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        pickled = " (pickled objects are refused: allow_pickle=False)" * ("objects" in str(exc))
+        msg = f"{path}: unreadable ({exc}){pickled}; re-create with: {PREPARE_COMMAND}"
+        raise DataError(msg) from exc
 
 
 def make_fake(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:

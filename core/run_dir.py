@@ -23,7 +23,7 @@ import torch
 from safetensors import safe_open
 from torch import Tensor, nn
 
-from core.atomic import atomic_write_bytes, atomic_write_json, read_jsonl
+from core.atomic import atomic_write_bytes, atomic_write_json, own_temp_files, read_jsonl
 from core.config import RESUMABLE_CHANGES, ModelConfig, TrainConfig
 from core.errors import UserError
 from core.paths import ConfinementError, confine
@@ -46,11 +46,24 @@ class TrainingError(UserError):
     """Training cannot start or go on; the message says why and what to do."""
 
 
+PENDING_PREFIX = "pending."  # checkpoint tensors: per-step stats not yet in a stats.jsonl row
+
+
 def save_checkpoint(
-    run_dir: Path, step: int, model: nn.Module, trainer, noise: torch.Generator, wall: float
+    run_dir: Path,
+    step: int,
+    model: nn.Module,
+    trainer,
+    noise: torch.Generator,
+    wall: float,
+    pending: dict[str, list[Tensor]] | None = None,
 ) -> None:
-    """Write checkpoint.safetensors (then model.safetensors) atomically."""
+    """Write checkpoint.safetensors (then model.safetensors) atomically. ``pending``: the
+    per-step stats since the last stats.jsonl row, {key: [0-d tensor per step]}, saved so a
+    resumed run logs the same next row as an uninterrupted one."""
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    for key, values in (pending or {}).items():
+        tensors[PENDING_PREFIX + key] = torch.stack(values).detach().cpu()
     groups = {}
     for name, opt in trainer.optimizers().items():
         sd = opt.state_dict()
@@ -68,6 +81,25 @@ def save_checkpoint(
     }
     atomic_write_bytes(run_dir / CHECKPOINT_NAME, state_to_bytes(tensors, metadata))
     save_weights(run_dir, model)
+
+
+def load_pending_stats(run_dir: Path, device: torch.device) -> dict[str, list[Tensor]]:
+    """The per-step stats ``save_checkpoint`` saved as pending ({} for older checkpoints)."""
+    path = run_dir / CHECKPOINT_NAME
+    tensors = read_safetensors(path)
+    pending = {
+        k[len(PENDING_PREFIX) :]: list(v.to(device).unbind(0))
+        for k, v in tensors.items()
+        if k.startswith(PENDING_PREFIX)
+    }
+    if len({len(v) for v in pending.values()}) > 1 or any(
+        t.ndim != 1 for k, t in tensors.items() if k.startswith(PENDING_PREFIX)
+    ):
+        raise TrainingError(
+            f"{path}: the checkpoint's pending stats are damaged; restore it from a backup, "
+            f"or delete it to restart {run_dir} from step 0"
+        )
+    return pending
 
 
 def save_weights(run_dir: Path, model: nn.Module) -> None:
@@ -152,15 +184,20 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
     return config_blocks
 
 
+# The files a run writes atomically (their temp files are ``.NAME.XXXXXXXX.tmp``).
+RUN_TEMP_NAMES = r"config\.json|checkpoint\.safetensors|model\.safetensors|summary\.json|" + (
+    r"stats\.jsonl|nll\.json|metrics\.json"
+)
+SAMPLE_TEMP_NAMES = r"step_\d{6}\.png"
+
+
 def remove_temp_files(run_dir: Path) -> list[Path]:
-    """Delete the temp files (``.NAME.XXXX.tmp``) a kill mid-write leaves; returns them."""
-    removed = []
-    for folder in (run_dir, run_dir / "samples"):
-        if folder.is_dir():
-            for path in folder.glob(".*.tmp"):
-                if path.is_file() and not path.is_symlink():
-                    path.unlink()
-                    removed.append(path)
+    """Delete the temp files a kill mid-write left (``.NAME.XXXXXXXX.tmp`` of a file the run
+    writes); a person's own ``.*.tmp`` files stay. Returns what was removed."""
+    removed = own_temp_files(run_dir, RUN_TEMP_NAMES)
+    removed += own_temp_files(run_dir / "samples", SAMPLE_TEMP_NAMES)
+    for path in removed:
+        path.unlink(missing_ok=True)
     return removed
 
 

@@ -39,6 +39,7 @@ from core.run_dir import (
     TrainingError,
     check_run_dir_confined,
     load_checkpoint,
+    load_pending_stats,
     prepare_run_dir,
     remove_temp_files,
     repair_stats,
@@ -134,10 +135,12 @@ def train(
     trainer = TRAINERS[mcfg.family](model, cfg)
     noise = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     step, wall_before = 0, 0.0
+    interval: dict[str, list[Tensor]] = {}  # per-step stats since the last stats.jsonl row
     try:
         remove_temp_files(run_dir)  # what a kill mid-write left
         if resume and (run_dir / CHECKPOINT_NAME).exists():
             step, wall_before = load_checkpoint(run_dir, model, trainer, noise)
+            interval = load_pending_stats(run_dir, device)
             save_weights(run_dir, model)  # a kill between the two files left an older one
         repair_stats(run_dir, step)
         (run_dir / "samples").mkdir(exist_ok=True)
@@ -160,7 +163,6 @@ def train(
             dynamic_ncols=True,
         )
     started = time.perf_counter()
-    interval: dict[str, list[Tensor]] = {}
     interval_start, interval_steps = time.perf_counter(), 0
     last_saved = step
     stop_at = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
@@ -200,14 +202,14 @@ def train(
                     write_sample_grid(model, run_dir, step)
                 if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                     wall = wall_before + time.perf_counter() - started
-                    save_checkpoint(run_dir, step, model, trainer, noise, wall)
+                    save_checkpoint(run_dir, step, model, trainer, noise, wall, interval)
                     last_saved = step
                 if bar is not None:
                     bar.update(1)
                 if interrupt.requested:
                     if step > last_saved:
                         wall = wall_before + time.perf_counter() - started
-                        save_checkpoint(run_dir, step, model, trainer, noise, wall)
+                        save_checkpoint(run_dir, step, model, trainer, noise, wall, interval)
                         last_saved = step
                     break
         if interrupt.requested:

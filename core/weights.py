@@ -7,7 +7,7 @@ file ever runs.
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from pathlib import Path
 
@@ -17,7 +17,13 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from core.atomic import atomic_write_bytes, atomic_write_json
+from core.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    load_json_file,
+    parse_json,
+    read_limited,
+)
 from core.errors import UserError
 from core.models import ConfigError, ModelConfig, build_model
 
@@ -31,6 +37,8 @@ OMITTABLE = ("discriminator",)  # modules sampling never uses: a shipped GAN may
 SCALE_SUFFIX = ".int8_scale"
 INT8_MODULES = ("generator.",)
 INT8_MIN_NUMEL = 2**16
+MAX_PARAMETERS = 256 * 2**20  # values in one model; the biggest shipped one has 4.3M
+WEIGHTS_LIMIT = 4 * 2**30  # the biggest checkpoint (CIFAR-10 D + G + Adam) is ~60 MB
 
 
 class WeightsError(UserError):
@@ -41,11 +49,11 @@ def read_config(folder: str | os.PathLike) -> dict:
     """The parsed config.json of a model folder, with its format version checked."""
     path = Path(folder) / CONFIG_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json_file(path)
     except FileNotFoundError as exc:
         raise WeightsError(f"{path}: not found (is {folder} a model or run folder?)") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WeightsError(f"{path}: not valid JSON ({exc})") from exc
+    except ValueError as exc:  # not a regular file, too big, not valid JSON: named already
+        raise WeightsError(str(exc)) from exc
     except OSError as exc:
         raise WeightsError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
     if not isinstance(data, dict):
@@ -78,10 +86,23 @@ def state_to_bytes(state: dict[str, torch.Tensor], metadata: dict[str, str] | No
 
 def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
+    return _tensors_from_bytes(_read_weights_file(path), path)
+
+
+def _read_weights_file(path: Path) -> bytes:
     try:
-        return st_load(path.read_bytes())
+        return read_limited(path, WEIGHTS_LIMIT)
     except FileNotFoundError as exc:
         raise WeightsError(f"{path}: not found") from exc
+    except ValueError as exc:  # a FIFO, a device, a folder, a file too big: named already
+        raise WeightsError(f"{exc}; expected a safetensors file") from exc
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def _tensors_from_bytes(data: bytes, path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return st_load(data)
     except (SafetensorError, ValueError, OSError) as exc:
         raise WeightsError(f"{path}: not a valid safetensors file ({exc})") from exc
 
@@ -225,14 +246,53 @@ def load_state_strict(
             own[key].copy_(value.to(own[key].dtype))
 
 
+def expected_shapes(config: ModelConfig, source: str) -> dict[str, tuple[int, ...]]:
+    """The state-dict shapes of the model ``config`` describes, found without allocating it
+    (built on the meta device); more than MAX_PARAMETERS values raises, naming ``source``."""
+    try:
+        with torch.device("meta"):
+            state = build_model(config).state_dict()
+    except (ConfigError, ValueError, TypeError, RuntimeError) as exc:
+        raise WeightsError(f"{source}: cannot build this model ({exc})") from exc
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    total = sum(math.prod(shape) for shape in shapes.values())
+    if total > MAX_PARAMETERS:
+        raise WeightsError(
+            f"{source}: this config describes a model of {total:,} values, more than the "
+            f"{MAX_PARAMETERS:,} this code builds; check its size keys (width, latent_dim, ...)"
+        )
+    return shapes
+
+
+def header_shapes(data: bytes) -> dict[str, tuple[int, ...]] | None:
+    """{tensor name: shape} from a safetensors file's header alone (None when the header cannot
+    be read: the full load then says why)."""
+    if len(data) < 8:
+        return None
+    size = int.from_bytes(data[:8], "little")
+    try:
+        header = parse_json(data[8 : 8 + size], "header") if size <= len(data) - 8 else None
+    except ValueError:
+        return None
+    if not isinstance(header, dict):
+        return None
+    shapes = {}
+    for key, info in header.items():
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if key != "__metadata__" and isinstance(shape, list):
+            shapes[key] = tuple(shape)
+    return shapes
+
+
 def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild the model of a model/run folder from config.json and load model.safetensors."""
+    """Rebuild the model of a model/run folder from config.json and load model.safetensors.
+
+    Every size is checked before anything is allocated: the config's bounds (ModelConfig), the
+    model's size (``expected_shapes``), then the weights file's header against those shapes."""
     folder = Path(folder)
     raw = read_config(folder)
-    try:
-        model = build_model(model_config_from(folder, raw))
-    except (ConfigError, ValueError) as exc:
-        raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
+    config = model_config_from(folder, raw)
+    shapes = expected_shapes(config, str(folder / CONFIG_NAME))
     weights = folder / WEIGHTS_NAME
     omitted = raw.get("weights_omit", [])
     if not isinstance(omitted, list) or not all(m in OMITTABLE for m in omitted):
@@ -240,6 +300,22 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
             f"{folder / CONFIG_NAME}: 'weights_omit' must be a list drawn from "
             f"{list(OMITTABLE)}, got {omitted!r}"
         )
-    state = dequantize_int8(read_safetensors(weights), str(weights))
+    data = _read_weights_file(weights)
+    stored = header_shapes(data) or {}
+    wrong = [
+        f"{key}: shape {stored[key]}, expected {shape}"
+        for key, shape in shapes.items()
+        if key in stored and stored[key] != shape
+    ]
+    if wrong:
+        more = f"; ... ({len(wrong) - 5} more)" if len(wrong) > 5 else ""
+        raise WeightsError(
+            f"{weights}: weights do not match the config: " + "; ".join(wrong[:5]) + more
+        )
+    try:
+        model = build_model(config)
+    except (ConfigError, ValueError) as exc:
+        raise WeightsError(f"{folder / CONFIG_NAME}: {exc}") from exc
+    state = dequantize_int8(_tensors_from_bytes(data, weights), str(weights))
     load_state_strict(model, state, str(weights), tuple(omitted))
     return model.to(device).eval()

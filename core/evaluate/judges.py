@@ -20,7 +20,6 @@ torchvision's weights file is already on this machine; nothing is ever downloade
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from core.atomic import load_json_file, read_limited
 from core.paths import JUDGES_ROOT
 from core.weights import (
     CONFIG_NAME,
+    WEIGHTS_LIMIT,
     WEIGHTS_NAME,
     WeightsError,
     load_state_strict,
@@ -233,9 +234,9 @@ def judge_available(dataset: str, root: str | os.PathLike | None = None) -> bool
 def read_judge_config(folder: Path) -> dict:
     path = folder / CONFIG_NAME
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WeightsError(f"{path}: not valid JSON ({exc})") from exc
+        config = load_json_file(path)
+    except ValueError as exc:  # not a regular file, too big, not valid JSON: named already
+        raise WeightsError(str(exc)) from exc
     if not isinstance(config, dict) or config.get("kind") != "judge":
         raise WeightsError(f'{path}: not a judge config (expected "kind": "judge")')
     if config.get("format_version", 0) > JUDGE_FORMAT:
@@ -264,7 +265,10 @@ def load_judge(
         )
     config = read_judge_config(folder)
     weights = folder / WEIGHTS_NAME
-    blob = weights.read_bytes()
+    try:
+        blob = read_limited(weights, WEIGHTS_LIMIT)
+    except ValueError as exc:  # a FIFO, a device, a file too big
+        raise WeightsError(str(exc)) from exc
     sha = hashlib.sha256(blob).hexdigest()
     if sha != config.get("weights_sha256"):
         raise WeightsError(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_write_text, read_json
+from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
@@ -66,10 +66,36 @@ def find_metrics(roots: list[Path]) -> list[dict]:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob(METRICS_NAME)):
-            data = read_json(path)
-            if data and data.get("format_version") == METRICS_FORMAT and "metrics" in data:
-                found.append({**data, "_folder": str(path.parent)})
+            data = load_json_file(path)  # ValueError naming the file: not JSON, not a file
+            if isinstance(data, dict) and data.get("format_version") == METRICS_FORMAT:
+                found.append({**check_metrics(data, path), "_folder": str(path.parent)})
     return found
+
+
+# What the report reads from each metrics.json, and the JSON type each must have.
+METRICS_KEYS = {
+    "kind": str,
+    "model": str,
+    "dataset": str,
+    "regime": str,
+    "judge": str,
+    "n_samples": int,
+    "evaluated_at": str,
+    "metrics": dict,
+}
+
+
+def check_metrics(data: dict, path: Path) -> dict:
+    """``data`` if it holds every key the report reads, with its type; else ValueError naming
+    the file and the command that re-creates it."""
+    for key, kind in METRICS_KEYS.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise ValueError(
+                f"{path}: {'missing' if key not in data else 'a wrong type for'} {key!r} "
+                f"(expected {kind.__name__}); re-create it with: python -m core evaluate "
+                f"{path.parent}, or delete it"
+            )
+    return data
 
 
 def _run_value(result: dict, base: str) -> tuple[float | None, float | None]:

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from core.atomic import append_line, atomic_write_json, read_json
+from core.atomic import append_line, atomic_write_json, own_temp_files, read_json
 from core.config import ConfigError, TrainConfig
 from core.data import SPLIT_SIZES, dataset_spec, load_split, to_model_range, training_set
 from core.device import hardware
@@ -53,7 +53,7 @@ from core.evaluate.judges import Judge, load_judge
 from core.models import model_config
 from core.paths import JUDGES_ROOT, repo_relative
 from core.sampling import default_labels, sample
-from core.weights import load_pretrained, read_config
+from core.weights import CONFIG_NAME, load_pretrained, read_config
 
 METRICS_NAME = "metrics.json"
 METRICS_LOG = "metrics.jsonl"
@@ -201,6 +201,8 @@ def evaluate_model(
     started = time.perf_counter()
     folder = Path(folder)
     config = read_config(folder)
+    # the train block is read below (n_train, seed): check it before any sample is drawn
+    train_cfg = TrainConfig.from_dict(config.get("train", {}), str(folder / CONFIG_NAME))
     model = load_pretrained(folder, device=device)
     mcfg = model.config
     dataset = mcfg.dataset
@@ -214,9 +216,8 @@ def evaluate_model(
         probs.append(p)
         feats.append(f)
         pixels.append(_flat(images))
-    train_cfg = config.get("train", {})
-    n_train = train_cfg.get("n_train")
-    train_images, _ = training_set(dataset, n_train or None, int(train_cfg.get("seed", 0)))
+    n_train = train_cfg.n_train if "train" in config else None  # no train block: full split
+    train_images, _ = training_set(dataset, n_train or None, train_cfg.seed)
     values, reference = score(
         judge,
         torch.cat(probs),
@@ -237,8 +238,8 @@ def evaluate_model(
         "preset": mcfg.preset,
         "model_config": mcfg.to_dict(),
         "regime": regime_of(n_train, dataset),
-        "train_seed": train_cfg.get("seed"),
-        "steps": train_cfg.get("steps"),
+        "train_seed": train_cfg.seed if "train" in config else None,
+        "steps": train_cfg.steps if "train" in config else None,
         "train_wall_time_s": (summary or {}).get("wall_time_s"),
         **_common(judge, n, values, reference, started),
     }
@@ -312,10 +313,16 @@ def _common(judge: Judge, n: int, values: dict, reference: dict, started: float)
 
 
 def write_metrics(folder: Path, result: dict) -> Path:
-    """metrics.json (atomic) and one line appended to metrics.jsonl, in ``folder``."""
+    """One line appended to metrics.jsonl, then metrics.json (atomic), in ``folder``.
+
+    In that order, a kill at any moment leaves a metrics.json that is one of metrics.jsonl's
+    lines (the old one or the new one), never a score the history lacks. The temp files of a
+    killed earlier write of metrics.json (and only those) are removed first."""
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / METRICS_NAME, result)
+    for path in own_temp_files(folder, r"metrics\.json"):
+        path.unlink(missing_ok=True)
     append_line(folder / METRICS_LOG, json.dumps(result, sort_keys=True, allow_nan=False))
+    atomic_write_json(folder / METRICS_NAME, result)
     return folder / METRICS_NAME
 
 

@@ -7,12 +7,11 @@ not models. Nothing is hard-coded: new entries appear when their folder lands.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.atomic import read_json
+from core.atomic import load_json_file, read_json
 from core.paths import PathError, resolve_inside, zoo_root
 from core.weights import CONFIG_NAME, WEIGHTS_NAME
 
@@ -44,7 +43,7 @@ def read_entry(folder: Path) -> ZooEntry | None:
     if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
         return None
     try:
-        model = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))["model"]
+        model = load_json_file(folder / CONFIG_NAME)["model"]
         return ZooEntry(
             name=folder.name,
             folder=folder,

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import torch
 
-from core.atomic import atomic_write_json, atomic_write_text, read_json
+from core.atomic import (
+    atomic_copy,
+    atomic_write_json,
+    atomic_write_text,
+    load_json_file,
+    read_json,
+    read_jsonl,
+)
+from core.errors import UserError
 from core.paths import repo_relative, zoo_root
 from core.weights import WEIGHTS_NAME, load_pretrained, read_config, save_pretrained
 from core.zoo.recipes import entry, train_command
@@ -28,6 +36,10 @@ from core.zoo.recipes import entry, train_command
 RUN_FILES = ("stats.jsonl", "summary.json", "nll.json", "metrics.json")
 SHIPPED_JSON = ("config.json", "summary.json", "entry.json")
 _RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+class ShipError(UserError):
+    """A zoo entry could not be written; the message says the old one is intact and why."""
 
 
 def shipped_weights(model: str, dataset: str) -> dict:
@@ -62,11 +74,18 @@ def replace_entry(dest: Path, build: Callable[[Path], None]) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.shipping"
     shutil.rmtree(staging, ignore_errors=True)  # what a killed ship left
-    if dest.is_dir():
-        shutil.copytree(dest, staging, symlinks=True)
-    else:
-        staging.mkdir()
-    build(staging)
+    try:
+        if dest.is_dir():
+            shutil.copytree(dest, staging, symlinks=True)
+        else:
+            staging.mkdir()
+        build(staging)
+    except OSError as exc:  # a full disk, a read-only zoo: the old entry was never touched
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ShipError(
+            f"cannot write the new {dest.name} ({exc.strerror or exc}: {exc.filename or dest}); "
+            f"{dest} is unchanged. Free disk space or make {dest.parent} writable, then retry"
+        ) from exc
     if not dest.exists():
         os.rename(staging, dest)
     elif _exchange(staging, dest):
@@ -87,11 +106,17 @@ def ship(name: str, seed: int, dest_root: Path | None = None) -> Path:
     ``seeds/`` stay. Atomic (``replace_entry``). Returns the folder."""
     e = entry(name)
     run = e.run_dir(seed)
-    if not (run / "summary.json").is_file():
+    if not (run / "summary.json").exists():
         raise ValueError(
             f"{repo_relative(run)} is not a finished run (no summary.json); train it first: "
             f"python -m core.reproduce train {name} --seeds {seed}"
         )
+    for fname in (*RUN_FILES, "summary.json"):  # each file shipped is checked before anything
+        if (run / fname).suffix == ".json" and os.path.lexists(run / fname):
+            load_json_file(run / fname)  # ValueError naming it: a FIFO, a link out, not JSON
+    stats = run / "stats.jsonl"
+    if os.path.lexists(stats):
+        read_jsonl(stats)
     config = read_config(run)
     model = load_pretrained(run)
     extra = {k: v for k, v in config.items() if k not in ("format_version", "model")}
@@ -104,9 +129,9 @@ def ship(name: str, seed: int, dest_root: Path | None = None) -> Path:
             (folder / fname).unlink(missing_ok=True)
         for fname in RUN_FILES:
             if (run / fname).is_file():
-                shutil.copyfile(run / fname, folder / fname)
+                atomic_copy(run / fname, folder / fname)
         if grids:
-            shutil.copyfile(grids[-1], folder / "samples.png")
+            atomic_copy(grids[-1], folder / "samples.png")
         info = {
             "entry": e.name,
             "seed": seed,

@@ -9,6 +9,7 @@ from hostile_support import (
     RUN,
     TRAIN,
     Case,
+    _config_literal,
     _edit_config,
     _symlink_out,
     _write,
@@ -188,5 +189,97 @@ CLI_AND_CONFIG_CASES = [
         RESUME,
         ("'model_overrides' must be a JSON object",),
         setup=_edit_config(RUN, lambda c: c.update(model_overrides=[])),
+    ),
+    # config.json values that size allocations: bounded, and checked before anything is built
+    *(
+        Case(
+            f"config-{key.replace('_', '-')}-{tag}",
+            ["sample", RUN],
+            (f"{RUN}/config.json", f"{key} must be in [1, "),
+            setup=_edit_config(RUN, lambda c, k=key, v=value: c["model"].update({k: v})),
+        )
+        for key, value, tag in (
+            ("latent_dim", 150_000, "150000"),
+            ("latent_dim", 10**9, "1e9"),
+            ("width", 10**9, "1e9"),
+            ("n_components", 10**9, "1e9"),
+            ("codeword_dim", 10**9, "1e9"),
+            ("n_classes", 10**12, "1e12"),
+            ("n_classes", -3, "negative"),
+        )
+    ),
+    Case(
+        "config-image-shape-string",
+        ["sample", RUN],
+        ("config.json", "image_shape must be"),
+        setup=_edit_config(RUN, lambda c: c["model"].update(image_shape="abc")),
+    ),
+    Case(
+        "config-image-shape-huge",
+        ["sample", RUN],
+        ("config.json", "image_shape must be"),
+        setup=_edit_config(RUN, lambda c: c["model"].update(image_shape=[1, 10**6, 10**6])),
+    ),
+    Case(
+        "config-model-too-big-in-all",
+        ["sample", RUN],
+        ("config.json", "more than", "width, latent_dim"),
+        setup=_edit_config(
+            RUN, lambda c: c["model"].update(width=1024, latent_dim=4096, n_components=10_000)
+        ),
+    ),
+    Case(
+        "config-df-infinity",
+        ["sample", RUN],
+        ("config.json: not valid JSON", "Infinity"),
+        setup=_config_literal("df", "Infinity"),
+    ),
+    Case(
+        "config-df-overflow",
+        ["sample", RUN],
+        ("config.json: not valid JSON", "overflows"),
+        setup=_config_literal("df", "1e999"),
+    ),
+    Case(
+        "config-df-negative",
+        ["sample", RUN],
+        ("config.json", "tmix needs df > 0"),
+        setup=_config_literal("df", "-2.5"),
+    ),
+    Case(
+        "config-sigma-init-zero",
+        ["sample", RUN],
+        ("config.json", "sigma_init must be > 0"),
+        setup=_config_literal("sigma_init", "0"),
+    ),
+    # evaluate reads the train block too: it is checked before any sample is drawn
+    Case(
+        "evaluate-train-not-object",
+        ["evaluate", RUN, "--n", "20"],
+        ("config.json", "'train' block must be a JSON object"),
+        setup=_edit_config(RUN, lambda c: c.update(train=[1])),
+    ),
+    Case(
+        "evaluate-n-train-string",
+        ["evaluate", RUN, "--n", "20"],
+        ("config.json", "train key 'n_train' must be int"),
+        setup=_edit_config(RUN, lambda c: c["train"].update(n_train="abc")),
+    ),
+    Case(
+        "evaluate-df-infinity",
+        ["evaluate", RUN, "--n", "20"],
+        ("config.json: not valid JSON", "Infinity"),
+        setup=_config_literal("df", "Infinity"),
+    ),
+    Case(
+        "evaluate-codeword-sd-infinity",
+        ["evaluate", RUN, "--n", "20"],
+        ("config.json: not valid JSON", "Infinity"),
+        setup=_config_literal("codeword_sd", "Infinity"),
+    ),
+    Case(
+        "evaluate-no-judge",
+        ["evaluate", RUN, "--n", "20"],
+        ("judge",),
     ),
 ]

@@ -4,6 +4,7 @@ tiny run in ``runs/run``), the ``Case`` record and the surgery that breaks one f
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import struct
 from collections.abc import Callable
@@ -56,6 +57,7 @@ class Case:
     setup: Callable[[Path], None] | None = None
     env: dict[str, str] = field(default_factory=dict)
     writes_in: str | None = None  # the run dir a refused resume may rewrite; nothing else
+    module: str = "core"  # the command line: ``python -m core`` or ``python -m core.reproduce``
 
 
 # --- workspace surgery ------------------------------------------------------------------------
@@ -174,3 +176,71 @@ def _symlink_out(ws: Path) -> None:
     (ws / "runs").mkdir(exist_ok=True)
     (ws.parent / "outside").mkdir(exist_ok=True)
     (ws / "runs" / "escape").symlink_to(ws.parent / "outside")
+
+
+def _fifo(rel: str) -> Callable[[Path], None]:
+    """``rel`` becomes a FIFO nobody writes to: a reader that opens it plainly hangs."""
+
+    def setup(ws: Path) -> None:
+        path = ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+
+    return setup
+
+
+def _link(rel: str, target: str) -> Callable[[Path], None]:
+    """``rel`` becomes a symlink to ``target`` (absolute, or relative to the workspace)."""
+
+    def setup(ws: Path) -> None:
+        path = ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        path.symlink_to(target if target.startswith("/") else ws / target)
+
+    return setup
+
+
+def _deep_json(depth: int = 200_000) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def _gzip_bomb(ws: Path) -> bytes:
+    """~100 KiB of gzip that inflates to 100 MiB of zeros, in a valid idx header."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = struct.pack(">IIII", 2051, 60000, 28, 28)
+    parts = [packer.compress(head)]
+    zeros = bytes(1 << 20)
+    parts += [packer.compress(zeros) for _ in range(100)]
+    return b"".join(parts) + packer.flush()
+
+
+def _tarball(members: dict[str, bytes]) -> Callable[[Path], bytes]:
+    def make(ws: Path) -> bytes:
+        import io
+        import tarfile
+
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    return make
+
+
+def _config_literal(key: str, literal: str) -> Callable[[Path], None]:
+    """model.<key> of the run's config.json becomes the raw JSON text ``literal``."""
+
+    def setup(ws: Path) -> None:
+        path = ws / RUN / "config.json"
+        config = json.loads(path.read_text())
+        config["model"][key] = "@@"
+        path.write_text(json.dumps(config).replace('"@@"', literal))
+
+    return setup

@@ -1,10 +1,12 @@
-"""Hostile and broken inputs over every entry point of the CLI, table-driven (issue 8 §2).
+"""Hostile and broken inputs over every entry point of the CLI, table-driven (issues 8 §2, 23).
 
-Each row gives ``python -m core`` a bad option, config.json, weights file or data file and
-checks the answer: exit status 2, exactly one ``error:`` line that names the problem (and the
-file/option to fix), no traceback, and nothing written outside the run directory (a failed fresh
-run does not even create it). The CLI runs in-process through ``core.__main__.main``; a few rows
-run again in a child process to prove no traceback reaches the terminal.
+Each row gives ``python -m core`` (or ``python -m core.reproduce``: the row's ``module``) a bad
+option, config.json, weights file, data file, special file or path and checks the answer: exit
+status 2, exactly one ``error:`` line that names the problem (and the file/option to fix), no
+traceback, and nothing written outside the run directory (a failed fresh run does not even
+create it). Exit status 2 also means no row reaches the ``error: unexpected ...`` path (exit 1).
+The CLIs run in-process through their ``main``; a few rows run again in a child process to
+prove no traceback reaches the terminal and no special file makes it hang.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import pytest
 from hostile_cases import CLI_AND_CONFIG_CASES
 from hostile_file_cases import FILE_CASES
 from hostile_support import REPO, RUN
+from hostile_zoo_cases import ZOO_AND_PATH_CASES
 
 from core.__main__ import main
 from core.config import TrainConfig
+from core.reproduce import main as reproduce_main
 from core.train import train
 
-CASES = CLI_AND_CONFIG_CASES + FILE_CASES
+CASES = CLI_AND_CONFIG_CASES + FILE_CASES + ZOO_AND_PATH_CASES
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +58,7 @@ def workspace(tmp_path, template, monkeypatch) -> Path:
     for var in ("TGAN_DATA", "TGAN_DEBUG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TGAN_RUNS", str(ws / "runs"))  # the runs root of this workspace
+    monkeypatch.setenv("TGAN_PRETRAINED", str(ws / "pretrained"))  # and its zoo
     return ws
 
 
@@ -74,10 +79,11 @@ def _snapshot(root: Path, skip: Path | None) -> dict[str, tuple[int, bytes]]:
     return files
 
 
-def run_cli(argv: list[str], capsys) -> tuple[int, str]:
-    """(exit status, stderr) of ``python -m core ARGV`` run in this process."""
+def run_cli(argv: list[str], capsys, module: str = "core") -> tuple[int, str]:
+    """(exit status, stderr) of ``python -m MODULE ARGV`` run in this process."""
+    entry = {"core": main, "core.reproduce": reproduce_main}[module]
     try:
-        code = main(argv)
+        code = entry(argv)
     except SystemExit as exc:  # argparse
         code = exc.code
     return code, capsys.readouterr().err
@@ -100,14 +106,14 @@ def test_hostile_input_gets_one_clean_error_line(case, workspace, capsys, monkey
         case.setup(workspace)
     allowed = workspace / case.writes_in if case.writes_in else None
     before = _snapshot(workspace.parent, allowed)
-    code, err = run_cli(case.argv, capsys)
+    code, err = run_cli(case.argv, capsys, case.module)
     _assert_one_clean_error(code, err, case.expect)
     assert _snapshot(workspace.parent, allowed) == before, "files written outside the run dir"
     assert not (workspace / "PWNED").exists(), "code from a file ran"
 
 
 def test_the_table_is_big_enough():
-    assert len(CASES) >= 40
+    assert len(CASES) >= 150
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -116,6 +122,9 @@ SUBPROCESS_ROWS = [
     "config-future-version",
     "data-idx-wrong-magic",
     "cli-steps-not-int",
+    "zoo-seeds-not-int",
+    "config-fifo",
+    "report-metrics-no-kind",
 ]
 
 
@@ -126,7 +135,7 @@ def test_no_traceback_reaches_the_terminal(row, workspace):
         case.setup(workspace)
     env = dict(os.environ, PYTHONPATH=str(REPO), TGAN_OFFLINE="1", **case.env)
     proc = subprocess.run(
-        [sys.executable, "-m", "core", *case.argv],
+        [sys.executable, "-m", case.module, *case.argv],
         cwd=workspace,
         env=env,
         capture_output=True,
@@ -153,3 +162,30 @@ def test_an_unexpected_bug_is_still_one_line(workspace, capsys, monkeypatch):
     monkeypatch.setenv("TGAN_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["sample", RUN, "--out", "x.png"])
+
+
+def test_weights_are_checked_against_the_config_before_the_model_is_built(workspace, monkeypatch):
+    """latent_dim 4000 is within bounds but not what the weights hold: the header says so
+    before a full-size model is allocated (only the meta-device build runs)."""
+    import json
+
+    import torch
+
+    import core.weights
+
+    config = json.loads((workspace / RUN / "config.json").read_text())
+    config["model"]["latent_dim"] = 4000
+    (workspace / RUN / "config.json").write_text(json.dumps(config))
+    built_on = []
+    real_build = core.weights.build_model
+
+    def spy(cfg, *args, **kwargs):
+        built_on.append(torch.empty(0).device.type)  # "meta" inside torch.device("meta")
+        return real_build(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(core.weights, "build_model", spy)
+    with pytest.raises(
+        core.weights.WeightsError, match=r"weights do not match.*\(50, 30\), expected \(50, 4000\)"
+    ):
+        core.weights.load_pretrained(workspace / RUN)
+    assert built_on == ["meta"]
