@@ -85,8 +85,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = ToyConfig()
-    print(f"CPU, torch threads {torch.get_num_threads()}, batch {config.batch_size}, "
-          f"MLPs 2 x {config.hidden}, data ring8")  # fmt: skip
+    print(
+        f"CPU, torch threads {torch.get_num_threads()}, batch {config.batch_size}, "
+        f"MLPs 2 x {config.hidden}, data ring8"
+    )
     ref = steps_per_s(reference_steps(config.batch_size, config.hidden), args.steps)
     print(f"{'prior':12s} {'steps/s':>8s} {'ref steps/s':>12s} {'ratio':>6s}")
     for prior, df in (("gaussian", 3.0), ("gmm", 3.0), ("tmix", 3.0), ("tmix", 1.0)):
@@ -95,9 +97,11 @@ def main() -> None:
         label = ToyConfig(prior=prior, df=df).label
         print(f"{label:12s} {ours:8.0f} {ref:12.0f} {ours / ref:6.2f}")
     own, whole = frame_times(args.frames, args.speed)
-    print(f"page frame while playing (3 panels x {args.speed} steps, median of {args.frames}): "
-          f"{statistics.median(own):.0f} ms in the fragment, {statistics.median(whole):.0f} ms "
-          f"for the whole AppTest rerun")  # fmt: skip
+    print(
+        f"page frame while playing (3 panels x {args.speed} steps, median of {args.frames}): "
+        f"{statistics.median(own):.0f} ms in the fragment, {statistics.median(whole):.0f} ms "
+        f"for the whole AppTest rerun"
+    )
 
 
 if __name__ == "__main__":

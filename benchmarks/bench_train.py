@@ -100,18 +100,26 @@ def bench_preset(preset: str, dataset: str, args, device: torch.device) -> str:
     def ref_sample() -> None:
         model.generator(torch.randn(args.sample_n, in_dim, device=device))
 
-    samp = _rates({"ours": lambda: sample(model, seeds), "ref": ref_sample}, args.sample_n, 1,
-                  args.repeats, device)  # fmt: skip
+    samp = _rates(
+        {"ours": lambda: sample(model, seeds), "ref": ref_sample},
+        args.sample_n,
+        1,
+        args.repeats,
+        device,
+    )
     eager, f32, bf16 = train["eager"], train["float32"], train["bf16"]
     ours, ref = samp["ours"], samp["ref"]
-    return (f"{preset:8s} {eager:9.0f} {f32:9.0f} {f32 / eager:6.2f} {bf16:9.0f} "
-            f"{bf16 / eager:6.2f}   {ours:9.0f} {ref:9.0f} {ours / ref:6.2f}")  # fmt: skip
+    return (
+        f"{preset:8s} {eager:9.0f} {f32:9.0f} {f32 / eager:6.2f} {bf16:9.0f} "
+        f"{bf16 / eager:6.2f}   {ours:9.0f} {ref:9.0f} {ours / ref:6.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="all", help="cpu | cuda | all (default: cpu, and "
-                        "cuda where available)")  # fmt: skip
+    parser.add_argument(
+        "--device", default="all", help="cpu | cuda | all (default: cpu, and cuda where available)"
+    )
     parser.add_argument("--datasets", default="mnist,cifar10", help="comma list")
     parser.add_argument("--presets", default=",".join(GAN_PRESETS), help="comma list")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -125,18 +133,24 @@ def main() -> None:
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     devices = [torch.device(d) for d in devices if d != "cuda" or torch.cuda.is_available()]
     capability = torch.backends.cpu.get_cpu_capability()
-    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CPU bf16 units: "
-          f"{cpu_has_bf16()} ({capability}), batch {args.batch_size}, {args.repeats} rounds "
-          f"of {args.steps} steps (median)")  # fmt: skip
-    header = (f"{'model':8s} {'eager32':>9s} {'float32':>9s} {'ratio':>6s} {'bf16':>9s} "
-              f"{'ratio':>6s}   {'sample':>9s} {'ref':>9s} {'ratio':>6s}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CPU bf16 units: "
+        f"{cpu_has_bf16()} ({capability}), batch {args.batch_size}, {args.repeats} rounds "
+        f"of {args.steps} steps (median)"
+    )
+    header = (
+        f"{'model':8s} {'eager32':>9s} {'float32':>9s} {'ratio':>6s} {'bf16':>9s} "
+        f"{'ratio':>6s}   {'sample':>9s} {'ref':>9s} {'ratio':>6s}"
+    )
     for device in devices:
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
         auto = resolve_precision("auto", device)
         for dataset in args.datasets.split(","):
-            print(f"\n{device} ({name}), {dataset}: train img/s (eager float32 loop, ours at "
-                  f"float32 and bf16, ratios to eager), sample img/s (ours, G on randn); "
-                  f"--precision auto = {auto}")  # fmt: skip
+            print(
+                f"\n{device} ({name}), {dataset}: train img/s (eager float32 loop, ours at "
+                f"float32 and bf16, ratios to eager), sample img/s (ours, G on randn); "
+                f"--precision auto = {auto}"
+            )
             print(header)
             print("-" * len(header))
             for preset in args.presets.split(","):

@@ -76,13 +76,15 @@ def guard(runs: Path) -> dict:
         if a["sd"] is None or b["sd"] is None:
             # until there are seeds enough: each bf16 seed's distance from the float32 mean
             z = {seed: (s[key] - a["mean"]) / a["sd"] for seed, s in bf16["seeds"].items()}
-            checks[key] = {"pass": None, "why": f"{b['n']} bf16 seed(s) scored; need >= 2",
-                           "bf16_seed_minus_fp32_mean_in_fp32_sds": z}  # fmt: skip
+            checks[key] = {
+                "pass": None,
+                "why": f"{b['n']} bf16 seed(s) scored; need >= 2",
+                "bf16_seed_minus_fp32_mean_in_fp32_sds": z,
+            }
             continue
         bound = 2 * math.sqrt(b["sd"] ** 2 / b["n"] + a["sd"] ** 2 / a["n"])
         diff = b["mean"] - a["mean"]
-        checks[key] = {"diff_bf16_minus_fp32": diff, "bound_2se": bound,
-                       "pass": abs(diff) <= bound}  # fmt: skip
+        checks[key] = {"diff_bf16_minus_fp32": diff, "bound_2se": bound, "pass": abs(diff) <= bound}
     passed = all(c["pass"] for c in checks.values())
     verdict = ("pass" if passed else "fail") if complete else "incomplete"
     return {
@@ -96,7 +98,7 @@ def guard(runs: Path) -> dict:
             "bf16_train": BF16_TRAIN,
             "evaluate": EVALUATE,
             "float32": f"pretrained/{ENTRY}/card.md (the entry's own command)",
-        },  # fmt: skip
+        },
     }
 
 

@@ -56,12 +56,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, "
-          f"{torch.backends.cpu.get_cpu_capability()}, batch {args.batch_size}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, "
+        f"{torch.backends.cpu.get_cpu_capability()}, batch {args.batch_size}"
+    )
     for dataset in args.datasets.split(","):
         for precision in ("float32", "bf16"):
-            print(f"\n{args.preset} {dataset} --precision {precision}: top ops by self CPU time "
-                  f"(per step, share, calls per step)")  # fmt: skip
+            print(
+                f"\n{args.preset} {dataset} --precision {precision}: top ops by self CPU time "
+                f"(per step, share, calls per step)"
+            )
             print("\n".join(top_ops(args.preset, dataset, precision, args)), flush=True)
 
 

@@ -37,8 +37,12 @@ def cpu_has_bf16() -> bool:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    flags = {word for line in text.splitlines() if line.startswith(("flags", "Features"))
-             for word in line.split(":", 1)[-1].split()}  # fmt: skip
+    flags = {
+        word
+        for line in text.splitlines()
+        if line.startswith(("flags", "Features"))
+        for word in line.split(":", 1)[-1].split()
+    }
     return bool(flags & {"amx_bf16", "avx512_bf16", "bf16"})
 
 
@@ -67,8 +71,10 @@ def resolve_precision(
         fast = "bf16" in supported and device_has_bf16(torch.device(device))
         return "bf16" if fast else "float32"
     if name not in supported:
-        raise ValueError(f"--precision {name}: this model's trainer runs in "
-                         f"{' or '.join(supported)} only; use --precision auto")  # fmt: skip
+        raise ValueError(
+            f"--precision {name}: this model's trainer runs in "
+            f"{' or '.join(supported)} only; use --precision auto"
+        )
     return name
 
 

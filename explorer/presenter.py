@@ -16,8 +16,29 @@ PARAM = "present"
 KEY = "_presenter.on"
 WRITTEN = "_presenter.written"  # what the app last put in the URL (so a link's value is news)
 # v on a log scale: 0.5 .. 1000 in roughly even steps of log v
-V_STEPS = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 70.0, 100.0,
-           150.0, 200.0, 300.0, 500.0, 700.0, 1000.0)  # fmt: skip
+V_STEPS = (
+    0.5,
+    0.7,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+    7.0,
+    10.0,
+    15.0,
+    20.0,
+    30.0,
+    50.0,
+    70.0,
+    100.0,
+    150.0,
+    200.0,
+    300.0,
+    500.0,
+    700.0,
+    1000.0,
+)
 IMAGE_SCALE = 2.2  # fixed-width images grow by this much
 CSS = (
     "<style>html, body, [data-testid='stMarkdownContainer'] p, li {font-size: 1.35rem;}"

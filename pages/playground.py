@@ -114,28 +114,47 @@ c_info.caption(
 def panel_figure(snap, prior: str, extent: float) -> go.Figure:
     fig = go.Figure()
     fig.add_heatmap(
-        x=snap.grid, y=snap.grid, z=snap.d_prob, zmin=0, zmax=1, colorscale="RdBu_r",
-        opacity=0.45, showscale=False, hovertemplate="D(x) = %{z:.2f}<extra></extra>",
-    )  # fmt: skip
+        x=snap.grid,
+        y=snap.grid,
+        z=snap.d_prob,
+        zmin=0,
+        zmax=1,
+        colorscale="RdBu_r",
+        opacity=0.45,
+        showscale=False,
+        hovertemplate="D(x) = %{z:.2f}<extra></extra>",
+    )
     fig.add_scattergl(
-        x=snap.real[:, 0], y=snap.real[:, 1], mode="markers", name="real",
+        x=snap.real[:, 0],
+        y=snap.real[:, 1],
+        mode="markers",
+        name="real",
         marker=dict(size=3, color="#555555", opacity=0.5),
-    )  # fmt: skip
+    )
     if show_warp and snap.warp is not None:
         for line in snap.warp:
             fig.add_scattergl(
-                x=line[:, 0], y=line[:, 1], mode="lines", showlegend=False, hoverinfo="skip",
+                x=line[:, 0],
+                y=line[:, 1],
+                mode="lines",
+                showlegend=False,
+                hoverinfo="skip",
                 line=dict(width=1, color="rgba(40,40,40,0.35)"),
-            )  # fmt: skip
+            )
     fig.add_scattergl(
-        x=snap.fake[:, 0], y=snap.fake[:, 1], mode="markers", name="G(z)",
+        x=snap.fake[:, 0],
+        y=snap.fake[:, 1],
+        mode="markers",
+        name="G(z)",
         marker=dict(size=4, color=COLOURS[prior], opacity=0.8),
-    )  # fmt: skip
+    )
     fig.update_layout(
-        height=340, margin=dict(t=10, b=10, l=10, r=10), showlegend=False,
+        height=340,
+        margin=dict(t=10, b=10, l=10, r=10),
+        showlegend=False,
         xaxis=dict(range=[-extent, extent], showticklabels=False),
         yaxis=dict(range=[-extent, extent], showticklabels=False, scaleanchor="x"),
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -143,20 +162,28 @@ def latent_figure(snap) -> go.Figure:
     fig = go.Figure()
     lim = float(np.percentile(np.abs(snap.latent), 98)) + 0.5
     fig.add_scattergl(
-        x=snap.latent[:, 0], y=snap.latent[:, 1], mode="markers",
+        x=snap.latent[:, 0],
+        y=snap.latent[:, 1],
+        mode="markers",
         marker=dict(size=3, color=snap.component, colorscale="Turbo", opacity=0.7),
-        text=[f"component {c}" for c in snap.component], hoverinfo="text",
-    )  # fmt: skip
+        text=[f"component {c}" for c in snap.component],
+        hoverinfo="text",
+    )
     if len(snap.mu) > 1:
         fig.add_scattergl(
-            x=snap.mu[:, 0], y=snap.mu[:, 1], mode="markers", hoverinfo="skip",
+            x=snap.mu[:, 0],
+            y=snap.mu[:, 1],
+            mode="markers",
+            hoverinfo="skip",
             marker=dict(symbol="x", size=9, color="black"),
-        )  # fmt: skip
+        )
     fig.update_layout(
-        height=200, margin=dict(t=10, b=10, l=10, r=10), showlegend=False,
+        height=200,
+        margin=dict(t=10, b=10, l=10, r=10),
+        showlegend=False,
         xaxis=dict(range=[-lim, lim], showticklabels=False),
         yaxis=dict(range=[-lim, lim], showticklabels=False, scaleanchor="x"),
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -168,18 +195,29 @@ def race_figure() -> go.Figure:
         steps = [s for s, _ in history]
         name = NAMES[prior] + (f", v = {v:g}" if prior == "tmix" else "")
         fig.add_scatter(
-            x=steps, y=[m.modes_covered / m.n_modes for _, m in history], mode="lines",
-            name=f"{name}: modes covered", line=dict(color=COLOURS[prior]),
-        )  # fmt: skip
+            x=steps,
+            y=[m.modes_covered / m.n_modes for _, m in history],
+            mode="lines",
+            name=f"{name}: modes covered",
+            line=dict(color=COLOURS[prior]),
+        )
         fig.add_scatter(
-            x=steps, y=[m.high_quality for _, m in history], mode="lines",
-            name=f"{name}: high quality", line=dict(color=COLOURS[prior], dash="dot"),
-        )  # fmt: skip
+            x=steps,
+            y=[m.high_quality for _, m in history],
+            mode="lines",
+            name=f"{name}: high quality",
+            line=dict(color=COLOURS[prior], dash="dot"),
+        )
     fig.update_layout(
-        height=260, margin=dict(t=30, b=30), xaxis_title="step", yaxis=dict(range=[0, 1.02]),
-        title=dict(text="The race: modes covered (share, solid) and high quality (dotted)",
-                   font=dict(size=14)),
-    )  # fmt: skip
+        height=260,
+        margin=dict(t=30, b=30),
+        xaxis_title="step",
+        yaxis=dict(range=[0, 1.02]),
+        title=dict(
+            text="The race: modes covered (share, solid) and high quality (dotted)",
+            font=dict(size=14),
+        ),
+    )
     return fig
 
 

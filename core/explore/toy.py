@@ -110,7 +110,7 @@ TOY_DATASETS: dict[str, ToyData] = {
             None,
             102,
             "5 x 5 grid of Gaussians",
-        ),  # fmt: skip
+        ),
         ToyData(
             "spiral", _spiral(), np.full(20, 1 / 20), 0.1, None, 103, "20 Gaussians on a spiral"
         ),
@@ -237,10 +237,16 @@ class ToyConfig:
         toy_dataset(self.data)
         if self.prior not in PRIOR_KINDS:
             raise ValueError(f"--prior must be one of {', '.join(PRIOR_KINDS)}, got {self.prior!r}")
-        checks = {"df": self.df > 0, "latent_dim": self.latent_dim >= 1, "lr": self.lr > 0,
-                  "n_components": self.n_components >= 1, "hidden": self.hidden >= 1,
-                  "batch_size": self.batch_size >= 1, "sigma_reg": self.sigma_reg >= 0,
-                  "seed": self.seed >= 0}  # fmt: skip
+        checks = {
+            "df": self.df > 0,
+            "latent_dim": self.latent_dim >= 1,
+            "lr": self.lr > 0,
+            "n_components": self.n_components >= 1,
+            "hidden": self.hidden >= 1,
+            "batch_size": self.batch_size >= 1,
+            "sigma_reg": self.sigma_reg >= 0,
+            "seed": self.seed >= 0,
+        }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"toy option {name} = {getattr(self, name)} is out of range")
@@ -257,8 +263,9 @@ class ToyConfig:
 def mlp(n_in: int, hidden: int, n_out: int, slope: float) -> nn.Sequential:
     """Two hidden layers; slope 0 is ReLU (G), 0.2 LeakyReLU (D)."""
     act = (lambda: nn.LeakyReLU(slope)) if slope else nn.ReLU
-    return nn.Sequential(nn.Linear(n_in, hidden), act(), nn.Linear(hidden, hidden), act(),
-                         nn.Linear(hidden, n_out))  # fmt: skip
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, n_out)
+    )
 
 
 @dataclass(frozen=True)
@@ -298,9 +305,13 @@ class ToyTrainer:
             self.generator_net = mlp(config.latent_dim, config.hidden, 2, 0.0)
             self.discriminator = mlp(2, config.hidden, 1, 0.2)
         init = torch.Generator().manual_seed(config.seed + 1)
-        self.prior = LatentPrior(config.prior, config.latent_dim, config.n_components,
-                                 df=config.df if config.prior == "tmix" else None,
-                                 generator=init)  # fmt: skip
+        self.prior = LatentPrior(
+            config.prior,
+            config.latent_dim,
+            config.n_components,
+            df=config.df if config.prior == "tmix" else None,
+            generator=init,
+        )
         betas = (0.5, 0.999)
         g_params = [*self.generator_net.parameters(), *self.prior.parameters()]
         self.opt_g = torch.optim.Adam(g_params, lr=config.lr, betas=betas, fused=True)

@@ -37,9 +37,13 @@ from core.explore.toy import ToyConfig, ToyMetrics, ToyTrainer, toy_dataset
 
 STUDY_DATASETS = ("ring8", "grid25", "imbalanced", "heavy")
 STUDY_PRIORS: tuple[tuple[str, float], ...] = (
-    ("gaussian", 3.0), ("gmm", 3.0), ("tmix", 1.0), ("tmix", 3.0), ("tmix", 10.0),
+    ("gaussian", 3.0),
+    ("gmm", 3.0),
+    ("tmix", 1.0),
+    ("tmix", 3.0),
+    ("tmix", 10.0),
     ("tmix", 1000.0),
-)  # fmt: skip
+)
 STUDY_STEPS = 1500
 STUDY_SEEDS = 10
 METRICS = ("modes_covered", "high_quality", "reverse_kl", "energy_distance")
@@ -58,9 +62,13 @@ class ToyResult:
 
     def to_dict(self) -> dict:
         rate = self.steps / self.seconds if self.seconds > 0 else None
-        return {**self.metrics.to_dict(), "steps": self.steps, "seconds": round(self.seconds, 3),
-                "steps_per_s": None if rate is None else round(rate, 1),
-                "config": self.config.to_dict()}  # fmt: skip
+        return {
+            **self.metrics.to_dict(),
+            "steps": self.steps,
+            "seconds": round(self.seconds, 3),
+            "steps_per_s": None if rate is None else round(rate, 1),
+            "config": self.config.to_dict(),
+        }
 
 
 def train_toy(config: ToyConfig, steps: int) -> ToyResult:
@@ -77,8 +85,12 @@ def train_toy(config: ToyConfig, steps: int) -> ToyResult:
 def study_configs(datasets=STUDY_DATASETS, seeds: int = STUDY_SEEDS) -> list[ToyConfig]:
     """Every run of the study, seed by seed (a study stopped early has every cell, with fewer
     seeds)."""
-    return [ToyConfig(data=d, prior=p, df=v, seed=s) for s in range(seeds)
-            for d in datasets for p, v in STUDY_PRIORS]  # fmt: skip
+    return [
+        ToyConfig(data=d, prior=p, df=v, seed=s)
+        for s in range(seeds)
+        for d in datasets
+        for p, v in STUDY_PRIORS
+    ]
 
 
 def _key(config: ToyConfig, steps: int) -> str:
@@ -104,14 +116,20 @@ def run_study(
     log(f"toy study: {len(configs)} runs of {steps} steps, {found} done, {len(todo)} to train")
     start = time.perf_counter()
     for i, config in enumerate(todo, 1):
-        row = {"data": config.data, "prior": config.label, "seed": config.seed,
-               **train_toy(config, steps).to_dict()}  # fmt: skip
+        row = {
+            "data": config.data,
+            "prior": config.label,
+            "seed": config.seed,
+            **train_toy(config, steps).to_dict(),
+        }
         append_line(cache, json.dumps(row, sort_keys=True))
         done[_key(config, steps)] = row
         eta = (time.perf_counter() - start) / i * (len(todo) - i) / 60
-        log(f"[{i}/{len(todo)}] {config.data} {config.label} seed {config.seed}: modes "
+        log(
+            f"[{i}/{len(todo)}] {config.data} {config.label} seed {config.seed}: modes "
             f"{row['modes_covered']}/{row['n_modes']}, hq {row['high_quality']:.3f} "
-            f"({row['steps_per_s']:.0f} steps/s; eta {eta:.1f} min)")  # fmt: skip
+            f"({row['steps_per_s']:.0f} steps/s; eta {eta:.1f} min)"
+        )
     return [done[k] for c in configs if (k := _key(c, steps)) in done]
 
 
@@ -122,8 +140,13 @@ def summarise(rows: list[dict]) -> list[dict]:
         groups.setdefault((r["data"], r["prior"]), []).append(r)
     out = []
     for (data, prior), members in groups.items():
-        entry = {"data": data, "prior": prior, "seeds": len(members),
-                 "n_modes": members[0]["n_modes"], "steps": members[0]["steps"]}  # fmt: skip
+        entry = {
+            "data": data,
+            "prior": prior,
+            "seeds": len(members),
+            "n_modes": members[0]["n_modes"],
+            "steps": members[0]["steps"],
+        }
         for m in METRICS:
             values = np.array([r[m] for r in members], dtype=np.float64)
             sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
@@ -160,8 +183,12 @@ def c5_verdict(summary: list[dict], t_label: str = "tmix-v3", rival: str = "gmm"
         verdict = "not confirmed"
     else:
         verdict = "confirmed" if "better" in words else "not confirmed (no gap beyond the noise)"
-    return {"claim": "C5", "compared": f"{t_label} vs {rival}", "verdict": verdict,
-            "evidence": per_data}  # fmt: skip
+    return {
+        "claim": "C5",
+        "compared": f"{t_label} vs {rival}",
+        "verdict": verdict,
+        "evidence": per_data,
+    }
 
 
 def findings(summary: list[dict]) -> list[str]:
@@ -175,16 +202,22 @@ def findings(summary: list[dict]) -> list[str]:
         most = max(cells, key=lambda e: e["modes_covered"]["mean"])
         sharpest = max(cells, key=lambda e: e["high_quality"]["mean"])
         hq = sharpest["high_quality"]["mean"]
-        text = (f"{data}: most modes covered by {most['prior']} "
-                f"({most['modes_covered']['mean']:.1f} of {most['n_modes']}), most high-quality "
-                f"samples from {sharpest['prior']} ({hq:.1%})")  # fmt: skip
+        text = (
+            f"{data}: most modes covered by {most['prior']} "
+            f"({most['modes_covered']['mean']:.1f} of {most['n_modes']}), most high-quality "
+            f"samples from {sharpest['prior']} ({hq:.1%})"
+        )
         t, g = by.get((data, "tmix-v3")), by.get((data, "gmm"))
         if t is not None and g is not None:
-            words = [_compare(t, g, "modes_covered", True)[0],
-                     _compare(t, g, "high_quality", True)[0],
-                     _compare(t, g, "reverse_kl", False)[0]]  # fmt: skip
-            text += (f"; t (v = 3) vs Gaussian mixture: modes {words[0]}, high quality "
-                     f"{words[1]}, reverse KL {words[2]}")  # fmt: skip
+            words = [
+                _compare(t, g, "modes_covered", True)[0],
+                _compare(t, g, "high_quality", True)[0],
+                _compare(t, g, "reverse_kl", False)[0],
+            ]
+            text += (
+                f"; t (v = 3) vs Gaussian mixture: modes {words[0]}, high quality "
+                f"{words[1]}, reverse KL {words[2]}"
+            )
         out.append(text + ".")
     return out
 
@@ -195,13 +228,18 @@ def _cell(stat: dict, digits: int) -> str:
 
 def study_table(summary: list[dict]) -> str:
     """Markdown table: one row per data set and prior."""
-    lines = ["| data set | prior | seeds | modes covered | high quality | reverse KL ↓ | "
-             "energy dist. ↓ |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| data set | prior | seeds | modes covered | high quality | reverse KL ↓ | "
+        "energy dist. ↓ |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in summary:
-        lines.append(f"| {e['data']} | {e['prior']} | {e['seeds']} | "
-                     f"{_cell(e['modes_covered'], 2)} / {e['n_modes']} | "
-                     f"{_cell(e['high_quality'], 3)} | {_cell(e['reverse_kl'], 3)} | "
-                     f"{_cell(e['energy_distance'], 3)} |")  # fmt: skip
+        lines.append(
+            f"| {e['data']} | {e['prior']} | {e['seeds']} | "
+            f"{_cell(e['modes_covered'], 2)} / {e['n_modes']} | "
+            f"{_cell(e['high_quality'], 3)} | {_cell(e['reverse_kl'], 3)} | "
+            f"{_cell(e['energy_distance'], 3)} |"
+        )
     return "\n".join(lines)
 
 
@@ -220,20 +258,31 @@ def study_markdown(path: Path) -> str:
     wanted = study.get("seeds_requested", study["seeds"])
     early = f" ({wanted} asked for; stopped early at its time box)" * (study["seeds"] < wanted)
     evidence = [f"- {data}: " + "; ".join(lines) for data, lines in c5["evidence"].items()]
-    return "\n".join([
-        "## The 2-D toy study (playground)", "",
-        f"Made by `{study['command']}` ({study['runs']} runs: {study['steps']} steps each, "
-        f"{study['seeds']} seeds per cell{early}, one CPU thread; "
-        f"{study['train_seconds'] / 60:.1f} min "
-        "of training). Mean ± sd over seeds; 2,500 samples per run; high quality = within 3 sd "
-        "of the nearest mode centre, a mode is covered by >= 1 such sample, reverse KL of the "
-        "mode histogram to the data's weights (VEEGAN / PacGAN protocol, core/explore/toy.py).",
-        "", study["table"], "",
-        f"**C5 in 2-D ({c5['compared']}, 2-standard-error rule): {c5['verdict']}.**", "",
-        *evidence, "", "What each data set shows (same rule; better / worse / tie):", "",
-        *[f"- {line}" for line in study.get("findings", [])], "",
-        "![toy study](toy/study.png)", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "## The 2-D toy study (playground)",
+            "",
+            f"Made by `{study['command']}` ({study['runs']} runs: {study['steps']} steps each, "
+            f"{study['seeds']} seeds per cell{early}, one CPU thread; "
+            f"{study['train_seconds'] / 60:.1f} min "
+            "of training). Mean ± sd over seeds; 2,500 samples per run; high quality = within 3 sd "
+            "of the nearest mode centre, a mode is covered by >= 1 such sample, reverse KL of the "
+            "mode histogram to the data's weights (VEEGAN / PacGAN protocol, core/explore/toy.py).",
+            "",
+            study["table"],
+            "",
+            f"**C5 in 2-D ({c5['compared']}, 2-standard-error rule): {c5['verdict']}.**",
+            "",
+            *evidence,
+            "",
+            "What each data set shows (same rule; better / worse / tie):",
+            "",
+            *[f"- {line}" for line in study.get("findings", [])],
+            "",
+            "![toy study](toy/study.png)",
+            "",
+        ]
+    )
 
 
 def study_png(summary: list[dict]) -> bytes:
@@ -247,8 +296,9 @@ def study_png(summary: list[dict]) -> bytes:
     pw, ph, top, left = 240, 190, 40, 50
     img = Image.new("RGB", (left + pw * len(datasets) + 10, top + 2 * ph + 60), "white")
     draw = ImageDraw.Draw(img)
-    for row, (metric, title) in enumerate((("modes_covered", "modes covered (share)"),
-                                           ("high_quality", "high quality")), 0):  # fmt: skip
+    for row, (metric, title) in enumerate(
+        (("modes_covered", "modes covered (share)"), ("high_quality", "high quality")), 0
+    ):
         y0 = top + row * ph
         draw.text((4, y0 + 4), title, fill="black")
         for value, label in ((1.0, "1"), (0.5, "0.5"), (0.0, "0")):  # the scale, left of the bars
@@ -291,14 +341,21 @@ def write_outputs(out_dir: Path, rows: list[dict], steps: int, seeds: int, comma
     summary = summarise(rows)
     table = study_table(summary)
     study = {
-        "command": command, "steps": steps, "seeds": min(e["seeds"] for e in summary),
-        "seeds_requested": seeds, "runs": len(rows),
+        "command": command,
+        "steps": steps,
+        "seeds": min(e["seeds"] for e in summary),
+        "seeds_requested": seeds,
+        "runs": len(rows),
         "train_seconds": round(sum(r["seconds"] for r in rows), 1),
-        "datasets": {d: {"n_modes": toy_dataset(d).n_modes, "sd": toy_dataset(d).sd,
-                         "df": toy_dataset(d).df} for d in dict.fromkeys(r["data"] for r in rows)},
-        "summary": summary, "table": table, "c5": c5_verdict(summary),
+        "datasets": {
+            d: {"n_modes": toy_dataset(d).n_modes, "sd": toy_dataset(d).sd, "df": toy_dataset(d).df}
+            for d in dict.fromkeys(r["data"] for r in rows)
+        },
+        "summary": summary,
+        "table": table,
+        "c5": c5_verdict(summary),
         "findings": findings(summary),
-    }  # fmt: skip
+    }
     atomic_write_json(out_dir / JSON_NAME, study)
     atomic_write_text(out_dir / MD_NAME, study_markdown(out_dir / JSON_NAME))
     atomic_write_bytes(out_dir / PNG_NAME, study_png(summary))

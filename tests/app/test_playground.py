@@ -31,8 +31,11 @@ def metric_values(at) -> list[tuple[str, str]]:
 
 
 def steps_shown(at) -> list[int]:
-    return [int(m.group(1).replace(",", "")) for c in at.caption
-            if (m := re.match(r"step ([\d,]+) ", c.value))]  # fmt: skip
+    return [
+        int(m.group(1).replace(",", ""))
+        for c in at.caption
+        if (m := re.match(r"step ([\d,]+) ", c.value))
+    ]
 
 
 def test_the_page_renders_three_panels_and_the_study(zoo):

@@ -43,17 +43,22 @@ def test_a_wrong_precision_is_an_error_naming_the_option(tiny_train_config):
 
 
 def test_config_json_records_the_resolved_precision(tmp_path, tiny_train_config, monkeypatch):
-    run = train(tiny_train_config(steps=1), tmp_path / "auto", model_overrides=WIDTH,
-                progress=False)  # fmt: skip
+    run = train(
+        tiny_train_config(steps=1), tmp_path / "auto", model_overrides=WIDTH, progress=False
+    )
     recorded = json.loads((run / "config.json").read_text())["train"]["precision"]
     assert recorded == ("bf16" if precision.cpu_has_bf16() else "float32")
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)  # as on a CPU with AMX
-    run = train(tiny_train_config(steps=1), tmp_path / "amx", model_overrides=WIDTH,
-                progress=False)  # fmt: skip
+    run = train(tiny_train_config(steps=1), tmp_path / "amx", model_overrides=WIDTH, progress=False)
     assert json.loads((run / "config.json").read_text())["train"]["precision"] == "bf16"
     with pytest.raises(TrainingError, match="train.precision: run has 'bf16', now 'float32'"):
-        train(tiny_train_config(steps=2, precision="float32"), run, model_overrides=WIDTH,
-              progress=False, resume=True)  # fmt: skip
+        train(
+            tiny_train_config(steps=2, precision="float32"),
+            run,
+            model_overrides=WIDTH,
+            progress=False,
+            resume=True,
+        )
 
 
 @pytest.mark.parametrize("dataset", ["fake", "fake32"])
@@ -95,8 +100,12 @@ def test_bf16_run_saves_float32_and_resumes_bit_identically(tmp_path, tiny_train
         floats = {v.dtype for v in read_safetensors(full / name).values() if v.is_floating_point()}
         assert floats == {torch.float32}, name
     assert load_pretrained(full).config.preset == "tgan"
-    f32 = train(tiny_train_config(precision="float32", **short), tmp_path / "f32",
-                model_overrides=WIDTH, progress=False)  # fmt: skip
+    f32 = train(
+        tiny_train_config(precision="float32", **short),
+        tmp_path / "f32",
+        model_overrides=WIDTH,
+        progress=False,
+    )
     c = read_safetensors(f32 / "model.safetensors")
     assert any(not torch.equal(a[k], c[k]) for k in a)  # bf16 did change the arithmetic
 
@@ -107,12 +116,44 @@ def test_a_config_from_before_precision_resumes_as_float32(tmp_path, monkeypatch
     from core.__main__ import main
 
     run = tmp_path / "old"
-    argv = ["train", "--dataset", "fake", "--width", "8", "--n-train", "200", "--batch-size",
-            "16", "--steps", "4", "--checkpoint-every", "2", "--log-every", "2", "--device",
-            "cpu", "--no-progress", "--run-dir", str(run)]  # fmt: skip
-    train(TrainConfig(dataset="fake", n_train=200, batch_size=16, steps=4, checkpoint_every=2,
-                      log_every=2, device="cpu", precision="float32"), run,
-          model_overrides=WIDTH, progress=False, stop_after=2)  # fmt: skip
+    argv = [
+        "train",
+        "--dataset",
+        "fake",
+        "--width",
+        "8",
+        "--n-train",
+        "200",
+        "--batch-size",
+        "16",
+        "--steps",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "--log-every",
+        "2",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--run-dir",
+        str(run),
+    ]
+    train(
+        TrainConfig(
+            dataset="fake",
+            n_train=200,
+            batch_size=16,
+            steps=4,
+            checkpoint_every=2,
+            log_every=2,
+            device="cpu",
+            precision="float32",
+        ),
+        run,
+        model_overrides=WIDTH,
+        progress=False,
+        stop_after=2,
+    )
     config = json.loads((run / "config.json").read_text())
     del config["train"]["precision"]  # as written by an older version
     (run / "config.json").write_text(json.dumps(config))

@@ -49,8 +49,14 @@ def test_mode_centres_are_what_the_docstring_says():
     np.testing.assert_allclose(r, 0.35 * (theta - theta[0] + math.pi / 2), atol=1e-9)
     assert len(spiral) == 20 and len(TOY_DATASETS["moons"].centres) == 16
     sds = {n: d.sd for n, d in TOY_DATASETS.items()}
-    assert sds == {"ring8": 0.05, "grid25": 0.1, "spiral": 0.1, "moons": 0.08,
-                   "imbalanced": 0.05, "heavy": 0.05}  # fmt: skip
+    assert sds == {
+        "ring8": 0.05,
+        "grid25": 0.1,
+        "spiral": 0.1,
+        "moons": 0.08,
+        "imbalanced": 0.05,
+        "heavy": 0.05,
+    }
     w = TOY_DATASETS["imbalanced"].weights
     assert math.isclose(w.sum(), 1.0) and np.allclose(w[1:] / w[0], 20.0)
 
@@ -143,8 +149,10 @@ def test_looking_does_not_change_training():
     a.snapshot()
     a.step(5)
     b.step(10)
-    assert all(torch.equal(p, q) for p, q in zip(a.discriminator.parameters(),
-                                                 b.discriminator.parameters()))  # fmt: skip
+    assert all(
+        torch.equal(p, q)
+        for p, q in zip(a.discriminator.parameters(), b.discriminator.parameters())
+    )
 
 
 def test_snapshot_shapes():
@@ -179,8 +187,16 @@ def test_cli_toy_prints_one_json_object(capsys):
 
     assert main(["toy", "--data", "ring8", "--prior", "gmm", "--steps", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"modes_covered", "n_modes", "high_quality", "reverse_kl",
-                        "energy_distance", "steps", "seconds", "steps_per_s"}  # fmt: skip
+    assert set(out) == {
+        "modes_covered",
+        "n_modes",
+        "high_quality",
+        "reverse_kl",
+        "energy_distance",
+        "steps",
+        "seconds",
+        "steps_per_s",
+    }
     assert out["n_modes"] == 8 and out["steps"] == 5
 
 
@@ -213,8 +229,13 @@ def test_the_study_resumes_from_its_runs_file(tmp_path):
 
 def _cell(data: str, prior: str, modes: list[float], rkl: list[float]) -> dict:
     stat = lambda v: {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1))}  # noqa: E731
-    return {"data": data, "prior": prior, "seeds": len(modes), "modes_covered": stat(modes),
-            "reverse_kl": stat(rkl)}  # fmt: skip
+    return {
+        "data": data,
+        "prior": prior,
+        "seeds": len(modes),
+        "modes_covered": stat(modes),
+        "reverse_kl": stat(rkl),
+    }
 
 
 def test_c5_verdict_uses_two_standard_errors():
@@ -245,10 +266,16 @@ def test_the_report_carries_the_study_section_when_it_exists(tmp_path):
 
 def test_findings_name_the_leaders_and_the_comparison():
     hq = {"mean": 0.5, "sd": 0.1}
-    t = {**_cell("ring8", "tmix-v3", [8, 8, 7, 8], [0.1, 0.12, 0.2, 0.1]), "n_modes": 8,
-         "high_quality": {"mean": 0.2, "sd": 0.05}}  # fmt: skip
-    g = {**_cell("ring8", "gmm", [5, 4, 5, 6], [0.1, 0.12, 0.2, 0.1]), "n_modes": 8,
-         "high_quality": hq}  # fmt: skip
+    t = {
+        **_cell("ring8", "tmix-v3", [8, 8, 7, 8], [0.1, 0.12, 0.2, 0.1]),
+        "n_modes": 8,
+        "high_quality": {"mean": 0.2, "sd": 0.05},
+    }
+    g = {
+        **_cell("ring8", "gmm", [5, 4, 5, 6], [0.1, 0.12, 0.2, 0.1]),
+        "n_modes": 8,
+        "high_quality": hq,
+    }
     (line,) = toy_study.findings([t, g])
     assert line.startswith("ring8: most modes covered by tmix-v3 (7.8 of 8)")
     assert "most high-quality samples from gmm (50.0%)" in line

@@ -90,8 +90,13 @@ def zoo(tmp_path_factory) -> dict:
         new = ship(ENTRY, 0, root / "new")
     finally:
         mp.undo()
-    return {"runs": runs, "old": old, "new": new, "old_files": _snapshot(old),
-            "new_files": _snapshot(new)}  # fmt: skip
+    return {
+        "runs": runs,
+        "old": old,
+        "new": new,
+        "old_files": _snapshot(old),
+        "new_files": _snapshot(new),
+    }
 
 
 def test_ship_replaces_every_file_and_drops_a_stale_metrics_json(zoo):
@@ -174,8 +179,10 @@ def test_a_killed_ship_leaves_the_old_entry_or_the_new_one(trial, tmp_path, zoo)
     load_pretrained(dest)  # a reader can always load it
     found = _snapshot(dest)
     assert found in (zoo["old_files"], zoo["new_files"]), f"{mode}+{delay:.3f}s: a mixed entry"
-    print(f"trial {trial}: {mode} +{delay * 1000:.0f} ms, {outcome}, entry is "
-          f"{'new' if found == zoo['new_files'] else 'old'}")  # fmt: skip
+    print(
+        f"trial {trial}: {mode} +{delay * 1000:.0f} ms, {outcome}, entry is "
+        f"{'new' if found == zoo['new_files'] else 'old'}"
+    )
     proc = _ship_child(dest_root, zoo["runs"], tmp_path / "again.log")
     assert proc.wait(timeout=300) == 0, (tmp_path / "again.log").read_text()
     assert _snapshot(dest) == zoo["new_files"]
@@ -220,8 +227,9 @@ def scored_run(tmp_path_factory, fake_judge_dir) -> tuple[Path, float]:
     cfg = TrainConfig(
         model="tgan", dataset="fake", n_train=100, steps=2, batch_size=16, device="cpu"
     )
-    run = train(cfg, tmp_path_factory.mktemp("eval") / "run", model_overrides={"width": 8},
-                progress=False)  # fmt: skip
+    run = train(
+        cfg, tmp_path_factory.mktemp("eval") / "run", model_overrides={"width": 8}, progress=False
+    )
     started = time.monotonic()
     proc = _evaluate_child(run, fake_judge_dir, 40, run.parent / "first.log")
     assert proc.wait(timeout=300) == 0, (run.parent / "first.log").read_text()
