@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "app")]
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from core import latent_edit  # noqa: E402
+from core.explore import latent_edit  # noqa: E402
 from core.models import build_model, model_config  # noqa: E402
 from core.sampling import image_grid, sample  # noqa: E402
 from core.weights import load_pretrained  # noqa: E402

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a plain script
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "app"))  # app_support: the AppTest helpers
 
 from core.explore.toy import ToyConfig, ToyTrainer, mlp  # noqa: E402
 
