@@ -284,11 +284,11 @@ def header_shapes(data: bytes) -> dict[str, tuple[int, ...]] | None:
     return shapes
 
 
-def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild the model of a model/run folder from config.json and load model.safetensors.
-
-    Every size is checked before anything is allocated: the config's bounds (ModelConfig), the
-    model's size (``expected_shapes``), then the weights file's header against those shapes."""
+def check_model_folder(folder: str | os.PathLike) -> tuple[ModelConfig, list[str], bytes]:
+    """Every check ``load_pretrained`` makes before it allocates a model: the config's bounds
+    (ModelConfig), the model's size (``expected_shapes``), ``weights_omit``, then the weights
+    file's header against those shapes. Returns (config, omitted modules, the file's bytes);
+    raises WeightsError / ConfigError naming the file. The app uses it to skip a bad folder."""
     folder = Path(folder)
     raw = read_config(folder)
     config = model_config_from(folder, raw)
@@ -312,6 +312,15 @@ def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu
         raise WeightsError(
             f"{weights}: weights do not match the config: " + "; ".join(wrong[:5]) + more
         )
+    return config, omitted, data
+
+
+def load_pretrained(folder: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the model of a model/run folder from config.json and load model.safetensors,
+    after every size check of ``check_model_folder``."""
+    folder = Path(folder)
+    config, omitted, data = check_model_folder(folder)
+    weights = folder / WEIGHTS_NAME
     try:
         model = build_model(config)
     except (ConfigError, ValueError) as exc:
