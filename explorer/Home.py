@@ -15,7 +15,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from explorer import presenter  # noqa: E402
+from explorer import perf, presenter, warm  # noqa: E402
 from explorer.sitemap import PAGES  # noqa: E402
 from explorer.space_link import route_shared_link  # noqa: E402
 
@@ -25,6 +25,7 @@ st.markdown(
     "<style>[data-testid='stImage'] img {image-rendering: pixelated;}</style>",
     unsafe_allow_html=True,
 )
+warm.start_in_background()  # once per server: every page's default view, computed once
 navigation = st.navigation(
     [
         st.Page(
@@ -39,4 +40,5 @@ navigation = st.navigation(
 )
 presenter.toggle()
 route_shared_link()  # a Space link carries its page as ?page=<url path>
-navigation.run()
+with perf.rerun(navigation.url_path or "home"):
+    navigation.run()

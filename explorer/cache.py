@@ -5,6 +5,7 @@ arguments, bounded). Every function here calls ``core``; pages call these.
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,16 @@ from typing import Any
 import numpy as np
 import streamlit as st
 import torch
+from PIL import Image
 
 from core.data import DataError
+from core.evaluate.claims import CLAIMS_NAME
 from core.evaluate.judges import judge_available, load_judge
 from core.explore import compare, interpolation, latent_edit, lesson
 from core.sampling import image_grid, sample
 from core.weights import WeightsError, load_pretrained, read_config
 from core.zoo.discover import ZooEntry, discover_models
-from explorer import zoo_health
+from explorer import perf, results_data, zoo_health
 
 
 def _config_stamp(folder: Path) -> tuple[float, float]:
@@ -32,7 +35,7 @@ def _config_stamp(folder: Path) -> tuple[float, float]:
     return stamps[0], stamps[1]
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
+@perf.shared_data(max_entries=1024)
 def _entry_problem(folder: str, stamp: tuple[float, float]) -> str | None:
     return zoo_health.entry_problem(Path(folder))
 
@@ -81,7 +84,7 @@ def model(entry: ZooEntry) -> torch.nn.Module:
     return _load_model(str(entry.folder), _stamp(entry.folder))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@perf.shared_data(max_entries=64)
 def train_config(folder: str) -> dict:
     """The ``train`` block of a model folder's config.json ({} when absent or unreadable)."""
     try:
@@ -113,17 +116,7 @@ def _entry_by_folder(folder: str) -> ZooEntry:
     raise FileNotFoundError(f"{folder} is no longer a model folder")
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def sample_grid(
-    folder: str,
-    seeds: tuple[int, ...],
-    labels: tuple[int, ...] | None,
-    df: float | None,
-    scale: float,
-    component: int | None,
-    nrow: int,
-) -> np.ndarray:
-    """uint8 grid (H, W, C) of G's images for one seed per image (``core.sampling.sample``)."""
+def _sample_grid(folder, seeds, labels, df, scale, component, nrow) -> np.ndarray:
     net = model(_entry_by_folder(folder))
     images = sample(
         net,
@@ -136,7 +129,43 @@ def sample_grid(
     return image_grid(images, nrow=nrow)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@perf.shared_data(max_entries=256)
+def sample_grid(
+    folder: str,
+    seeds: tuple[int, ...],
+    labels: tuple[int, ...] | None,
+    df: float | None,
+    scale: float,
+    component: int | None,
+    nrow: int,
+) -> np.ndarray:
+    """uint8 grid (H, W, C) of G's images for one seed per image (``core.sampling.sample``)."""
+    return _sample_grid(folder, seeds, labels, df, scale, component, nrow)
+
+
+def png_bytes(grid: np.ndarray) -> bytes:
+    """A uint8 (H, W, C) grid as PNG: encoded once, then every session's ``st.image`` only
+    hashes the bytes (a numpy array would be encoded again on every run)."""
+    buffer = io.BytesIO()
+    Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@perf.shared_data(max_entries=256)
+def sample_png(
+    folder: str,
+    seeds: tuple[int, ...],
+    labels: tuple[int, ...] | None,
+    df: float | None,
+    scale: float,
+    component: int | None,
+    nrow: int,
+) -> bytes:
+    """``sample_grid`` as PNG bytes."""
+    return png_bytes(_sample_grid(folder, seeds, labels, df, scale, component, nrow))
+
+
+@perf.shared_data(max_entries=64)
 def seed_latent(
     folder: str, seed: int, label: int, df: float | None, component: int | None
 ) -> latent_edit.SeedLatent:
@@ -145,14 +174,14 @@ def seed_latent(
     return latent_edit.seed_latent(net, seed, label, df=df, component=component)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@perf.shared_data(max_entries=16)
 def principal_directions(folder: str, k: int, df: float | None) -> tuple[np.ndarray, np.ndarray]:
     net = model(_entry_by_folder(folder))
     return latent_edit.principal_directions(net, k, df=df)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def edited_grid(
+@perf.shared_data(max_entries=256)
+def edited_png(
     folder: str,
     seed: int,
     label: int,
@@ -161,19 +190,19 @@ def edited_grid(
     deviations: tuple[tuple[float, ...], ...],
     scale: float,
     nrow: int,
-) -> np.ndarray:
-    """uint8 grid of G(mu_c + scale * sigma_c * d, c) for each standardised deviation d."""
+) -> bytes:
+    """PNG of the grid of G(mu_c + scale * sigma_c * d, c) for each standardised deviation d."""
     net = model(_entry_by_folder(folder))
-    base = latent_edit.seed_latent(net, seed, label, df=df, component=component)
+    base = seed_latent(folder, seed, label, df, component)
     images = latent_edit.decode_deviations(net, base, np.array(deviations), scale)
-    return image_grid(images, nrow=nrow)
+    return png_bytes(image_grid(images, nrow=nrow))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@perf.shared_data(max_entries=64)
 def codeword_frames(
     folder: str, class_a: int, class_b: int, n_frames: int, seed_a: int, seed_b: int, mode: str
-) -> tuple[np.ndarray, np.ndarray, bytes, np.ndarray | None]:
-    """(t (T,), strip uint8, GIF bytes, judge probabilities (T, K) or None)."""
+) -> tuple[np.ndarray, bytes, bytes, np.ndarray | None]:
+    """(t (T,), the strip as PNG bytes, GIF bytes, judge probabilities (T, K) or None)."""
     entry = _entry_by_folder(folder)
     net = model(entry)
     result = interpolation.interpolate(net, class_a, class_b, n_frames, seed_a, seed_b, mode)
@@ -183,15 +212,35 @@ def codeword_frames(
         probs = jd.predict_proba(result.images).double().cpu().numpy()
     return (
         result.t.numpy(),
-        interpolation.strip(result.images),
+        png_bytes(interpolation.strip(result.images)),
         interpolation.gif_bytes(result.images),
         probs,
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def mixture_2d(n_components: int, df: float | None, seed: int) -> lesson.Mixture2D:
-    return lesson.mixture_2d(n_components, df, seed)
+@perf.shared_data(max_entries=512)
+def lesson_curve(name: str, *args):
+    """``core.explore.lesson.<name>(*args)`` (a density, tail curve, sample cloud ...), computed
+    once for every session that draws the same lesson figure."""
+    if name not in LESSON_CURVES:
+        raise ValueError(f"not a lesson curve: {name!r} (one of {', '.join(LESSON_CURVES)})")
+    return getattr(lesson, name)(*args)
+
+
+LESSON_CURVES = (
+    "density_1d",
+    "density_2d",
+    "tail_curve",
+    "standard_samples",
+    "gap_to_gaussian",
+    "tail_ratio",
+)
+
+
+@perf.shared_data(max_entries=32)
+def mixture_2d(n_components: int, df: float | None, seed: int, n: int = 101) -> lesson.Mixture2D:
+    """``core.explore.lesson.mixture_2d`` on an n x n density grid."""
+    return lesson.mixture_2d(n_components, df, seed, n=n)
 
 
 @st.cache_resource
@@ -201,7 +250,7 @@ def compute_slot() -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(1)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@perf.shared_data(max_entries=64)
 def race_curve(
     folder: str, label: int, radii: tuple[float, ...], n: int
 ) -> list[compare.RacePoint] | None:
@@ -215,7 +264,7 @@ def race_curve(
     return compare.race(model(entry), jd, label, radii, n, reference)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@perf.shared_data(max_entries=64)
 def real_spread(dataset: str, label: int) -> float:
     """The real class's judge-feature spread (NaN when the test split is not in the data
     root: the race then shows fidelity only)."""
@@ -226,3 +275,34 @@ def real_spread(dataset: str, label: int) -> float:
         return compare.real_spread(jd, dataset, label)
     except (DataError, OSError):  # no data here: the diversity curve is left out, said so
         return float("nan")
+
+
+def _results_stamp(root: Path) -> tuple[tuple[str, float], ...]:
+    """(name, mtime) of every file the Results page reads: a new report shows at once."""
+    files = [*root.glob("*.csv"), root / "RESULTS.md", root / CLAIMS_NAME]
+    if not any(p.suffix == ".csv" for p in files):
+        files += list(root.glob("*/metrics.json"))
+    stamps = []
+    for path in sorted(files):
+        try:
+            stamps.append((str(path), path.stat().st_mtime))
+        except OSError:
+            continue
+    return tuple(stamps)
+
+
+@perf.shared_data(max_entries=8)
+def _results(root: str, stamp: tuple) -> tuple[Any, list, str | None]:
+    folder = Path(root)
+    md = folder / "RESULTS.md"
+    try:
+        text = md.read_text(encoding="utf-8", errors="replace") if md.is_file() else None
+    except OSError:
+        text = None
+    return results_data.metrics_table(folder), results_data.claims(folder), text
+
+
+def results(root: Path) -> tuple[Any, list, str | None]:
+    """(metrics table or None, claims, RESULTS.md text or None) of the zoo at ``root``, read
+    once per change of its files for every session."""
+    return _results(str(root), _results_stamp(root))

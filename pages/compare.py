@@ -70,9 +70,9 @@ elif racers:
     columns = st.columns(len(shown))
     for column, model in zip(columns, shown, strict=True):
         labels = (int(label),) * N_SIDE if model.conditional else None
-        grid = cache.sample_grid(str(model.folder), seeds, labels, None, float(radius), None, 4)
+        grid = cache.sample_png(str(model.folder), seeds, labels, None, float(radius), None, 4)
         prior = {"tmix": "t mixture", "gmm": "Gaussian mixture"}.get(model.prior, "Gaussian")
-        column.image(grid, width="stretch", output_format="PNG")
+        column.image(grid, width="stretch")
         column.markdown(
             f"**`{model.name}`**  \n{prior} prior"
             + ("" if model.conditional else "; unconditional: any class")

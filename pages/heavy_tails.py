@@ -21,6 +21,8 @@ PARAMS = [
     state.Param("log", "bool", True),
 ]
 GAUSS, T = "#1f77b4", "#d62728"
+GRID_2D = 61  # contour grid per side: smooth enough, a quarter of the bytes of 121
+curve = cache.lesson_curve  # every curve is computed once for all sessions
 
 st.title(TITLES["heavy_tails.py"])
 state.seed_widgets(PAGE, PARAMS)
@@ -49,8 +51,8 @@ with st.sidebar:
 st.header("1. One dimension")
 x = np.linspace(-10, 10, 801)
 fig = go.Figure()
-fig.add_scatter(x=x, y=lesson.density_1d(x, None), name="Gaussian N(0, 1)", line_color=GAUSS)
-fig.add_scatter(x=x, y=lesson.density_1d(x, v), name=f"Student-t, v = {v:g}", line_color=T)
+fig.add_scatter(x=x, y=curve("density_1d", x, None), name="Gaussian N(0, 1)", line_color=GAUSS)
+fig.add_scatter(x=x, y=curve("density_1d", x, v), name=f"Student-t, v = {v:g}", line_color=T)
 fig.update_layout(
     yaxis_type="log" if log_scale else "linear",
     yaxis_title="density" + (" (log scale)" if log_scale else ""),
@@ -74,8 +76,8 @@ st.latex(
 )
 fig = make_subplots(1, 2, subplot_titles=("Gaussian", f"Student-t, v = {v:g}"))
 for col, df in ((1, None), (2, v)):
-    grid = lesson.density_2d(df, extent=5.0, n=101)
-    z = np.log10(grid.density) if log_scale else grid.density
+    grid = curve("density_2d", df, 5.0, GRID_2D)
+    z = (np.log10(grid.density) if log_scale else grid.density).astype(np.float32)
     fig.add_contour(
         x=grid.x,
         y=grid.y,
@@ -99,8 +101,8 @@ with left:
         "Point i of both clouds has the same eps: the t's points are the Gaussian's, "
         "each pushed out by its own 1/sqrt(u/v)."
     )
-    g_pts = lesson.standard_samples(1000, 2, None, seed)
-    t_pts = lesson.standard_samples(1000, 2, v, seed)
+    g_pts = curve("standard_samples", 1000, 2, None, int(seed)).astype(np.float32)
+    t_pts = curve("standard_samples", 1000, 2, v, int(seed)).astype(np.float32)
     fig = go.Figure()
     fig.add_scatter(
         x=g_pts[:, 0],
@@ -133,8 +135,8 @@ with right:
     )
     r = np.linspace(0, 4 * np.sqrt(dim) + 4, 300)
     fig = go.Figure()
-    fig.add_scatter(x=r, y=lesson.tail_curve(r, dim, None), name="Gaussian", line_color=GAUSS)
-    fig.add_scatter(x=r, y=lesson.tail_curve(r, dim, v), name=f"t, v = {v:g}", line_color=T)
+    fig.add_scatter(x=r, y=curve("tail_curve", r, dim, None), name="Gaussian", line_color=GAUSS)
+    fig.add_scatter(x=r, y=curve("tail_curve", r, dim, v), name=f"t, v = {v:g}", line_color=T)
     fig.update_layout(
         yaxis_type="log",
         yaxis_range=[-12, 0.1],
@@ -147,7 +149,7 @@ with right:
     r2 = 2 * np.sqrt(dim)
     st.caption(
         f"At r = 2 sqrt(p) = {r2:.1f}: the t lands beyond it "
-        f"{lesson.tail_ratio(r2, dim, v):,.3g} times as often as the Gaussian."
+        f"{curve('tail_ratio', r2, dim, v):,.3g} times as often as the Gaussian."
     )
 
 # --- mixture ---------------------------------------------------------------------------------
@@ -161,9 +163,9 @@ st.latex(
     r"p(z')=\sum_{i=1}^{N}\tfrac{1}{N}\,t_\nu\!\left(z';\mu_i,\operatorname{diag}"
     r"(\sigma_i^2)\right)"
 )
-mix = cache.mixture_2d(int(n_comp), v, int(seed))
+mix = cache.mixture_2d(int(n_comp), v, int(seed), GRID_2D)
 fig = go.Figure()
-dens = np.log10(mix.grid.density + 1e-12) if log_scale else mix.grid.density
+dens = (np.log10(mix.grid.density + 1e-12) if log_scale else mix.grid.density).astype(np.float32)
 fig.add_contour(
     x=mix.grid.x,
     y=mix.grid.y,
@@ -208,10 +210,10 @@ st.latex(
 )
 dfs = np.logspace(-0.3, 3, 60)
 fig = go.Figure()
-fig.add_scatter(x=dfs, y=lesson.gap_to_gaussian(dfs), name="sup |t_v - N|", line_color=T)
+fig.add_scatter(x=dfs, y=curve("gap_to_gaussian", dfs), name="sup |t_v - N|", line_color=T)
 fig.add_scatter(
     x=[v],
-    y=lesson.gap_to_gaussian(np.array([v])),
+    y=curve("gap_to_gaussian", np.array([v])),
     mode="markers",
     name="your v",
     marker=dict(size=12, color="black"),

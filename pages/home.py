@@ -52,8 +52,8 @@ if entry is not None:
     seeds = tuple(range(int(seed), int(seed) + N_IMAGES))
     labels = tuple(i % entry.n_classes for i in range(N_IMAGES)) if entry.conditional else None
     nrow = entry.n_classes if entry.conditional else 10
-    grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, nrow)
     if presenter.on() and entry.conditional:  # full width, the class named over each column
+        grid = cache.sample_grid(str(entry.folder), seeds, labels, None, 1.0, None, nrow)
         names = [widgets.class_name(entry.dataset, k) for k in range(entry.n_classes)]
         tile = cache.model(entry).config.image_shape[-1]
         st.plotly_chart(presenter.labelled_grid(grid, names, tile), key="home_grid")
@@ -61,10 +61,9 @@ if entry is not None:
     else:
         left, right = st.columns([2, 3])
         left.image(
-            grid,
+            cache.sample_png(str(entry.folder), seeds, labels, None, 1.0, None, nrow),
             caption=f"{entry.preset} on {entry.dataset}, seeds {seeds[0]}-{seeds[-1]}",
             width="stretch",
-            output_format="PNG",
         )
     right.markdown(
         "**What to look at.** Do the digits (or garments, or objects) look like the class they "

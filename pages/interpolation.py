@@ -69,7 +69,6 @@ if entry is not None:
     st.image(
         strip,
         width="stretch",
-        output_format="PNG",
         caption=f"t = 0 (class {fmt(class_a)}) ... t = 1 (class {fmt(class_b)}), "
         f"{frames} frames, {mode}",
     )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.explore.latent_edit import apply_sliders, coordinate_directions, neighbours
 from core.sampling import MAX_SEED
-from explorer import cache, presenter, state, widgets
+from explorer import cache, perf, presenter, state, widgets
 from explorer.sitemap import TITLES
 
 PAGE = "latent_sliders"
@@ -49,6 +49,48 @@ st.latex(
     r"d=\frac{\varepsilon}{\sqrt{u/\nu}}"
 )
 
+
+@perf.fragment(PAGE)
+def your_latent(entry, seed: int, label: int, df: float, comp_arg, radius: float, axes: str, dim):
+    """The hand-moved latent: its sliders, its image and its neighbours. A fragment: a slider
+    move reruns only this (the 8x8 grid beside it does not depend on the sliders)."""
+    folder = str(entry.folder)
+    st.subheader("Your latent")
+    values = [
+        st.slider(
+            f"{'z' if axes == 'coordinates' else 'PC'}{j + 1}",
+            -SLIDER_RANGE,
+            SLIDER_RANGE,
+            step=0.1,
+            key=key(f"s{j}"),
+        )
+        for j in range(min(N_SLIDERS, dim))
+    ]
+    base = cache.seed_latent(folder, seed, label, df, comp_arg)
+    if axes == "principal":
+        directions, _ = cache.principal_directions(folder, N_SLIDERS, df)
+    else:
+        directions = coordinate_directions(dim, N_SLIDERS)
+    d = apply_sliders(base.deviation, values, directions)
+    single = cache.edited_png(folder, seed, label, df, comp_arg, (tuple(d.tolist()),), radius, 1)
+    st.image(
+        single,
+        width=presenter.width(220),
+        caption=f"component {base.component}, |d| = {np.linalg.norm(d):.2f}, r = {radius:g}",
+    )
+    if st.toggle("Show 8 neighbours", key=key("neighbours")):
+        nb = neighbours(d, 8, step=0.5, seed=seed)
+        stacked = np.vstack([nb[:4], d[None, :], nb[4:]])
+        rows = tuple(tuple(row) for row in stacked.tolist())
+        st.image(
+            cache.edited_png(folder, seed, label, df, comp_arg, rows, radius, 3),
+            width=presenter.width(220),
+            caption="centre: your latent; around it: d + 0.5 e, 8 random e",
+        )
+    if perf.fragment_rerun():  # a full run writes the URL at its end
+        state.write_url(PAGE, PARAMS)  # the sliders' new values go into the link
+
+
 entry = widgets.pick_model(PAGE, entries, url)
 if entry is not None:
     net = cache.model(entry)
@@ -82,55 +124,9 @@ if entry is not None:
         )
     df = float(v) if heavy else math.inf  # None would mean "the prior's own v"
     comp_arg = None if component < 0 else component
-    values = [
-        st.sidebar.slider(
-            f"{'z' if axes == 'coordinates' else 'PC'}{j + 1}",
-            -SLIDER_RANGE,
-            SLIDER_RANGE,
-            step=0.1,
-            key=key(f"s{j}"),
-        )
-        for j in range(min(N_SLIDERS, dim))
-    ]
-    base = cache.seed_latent(str(entry.folder), seed, int(label), df, comp_arg)
-    if axes == "principal":
-        directions, spread = cache.principal_directions(str(entry.folder), N_SLIDERS, df)
-    else:
-        directions = coordinate_directions(dim, N_SLIDERS)
-    d = apply_sliders(base.deviation, values, directions)
-
     left, right = st.columns([1, 2])
     with left:
-        st.subheader("Your latent")
-        single = cache.edited_grid(
-            str(entry.folder),
-            seed,
-            int(label),
-            df,
-            comp_arg,
-            (tuple(d.tolist()),),
-            float(radius),
-            1,
-        )
-        st.image(
-            single,
-            width=presenter.width(220),
-            output_format="PNG",
-            caption=f"component {base.component}, |d| = {np.linalg.norm(d):.2f}, r = {radius:g}",
-        )
-        show_nb = st.toggle("Show 8 neighbours", key=key("neighbours"))
-        if show_nb:
-            nb = neighbours(d, 8, step=0.5, seed=seed)
-            stacked = np.vstack([nb[:4], d[None, :], nb[4:]])
-            rows = tuple(tuple(row) for row in stacked.tolist())
-            st.image(
-                cache.edited_grid(
-                    str(entry.folder), seed, int(label), df, comp_arg, rows, float(radius), 3
-                ),
-                width=presenter.width(220),
-                output_format="PNG",
-                caption="centre: your latent; around it: d + 0.5 e, 8 random e",
-            )
+        your_latent(entry, seed, int(label), df, comp_arg, float(radius), axes, dim)
     with right:
         st.subheader("64 seeds under the same v, radius and component")
         st.caption(
@@ -139,7 +135,7 @@ if entry is not None:
         )
         seeds = tuple(range(seed, seed + 64))
         labels = (int(label),) * 64 if entry.conditional else None
-        grid = cache.sample_grid(str(entry.folder), seeds, labels, df, float(radius), comp_arg, 8)
-        st.image(grid, width="stretch", output_format="PNG")
+        grid = cache.sample_png(str(entry.folder), seeds, labels, df, float(radius), comp_arg, 8)
+        st.image(grid, width="stretch")
 
 state.write_url(PAGE, PARAMS)

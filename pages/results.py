@@ -8,14 +8,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.paths import zoo_root
-from explorer import results_data, state
+from explorer import cache, results_data, state
 from explorer.sitemap import TITLES
 
 PAGE = "results"
 
 st.title(TITLES["results.py"])
 root = zoo_root()
-table = results_data.metrics_table(root)
+table, claims, results_text = cache.results(root)
 metrics = results_data.metric_columns(table) if table is not None else []
 PARAMS = [state.Param("metric", "choice", metrics[0] if metrics else None, tuple(metrics))]
 state.seed_widgets(PAGE, PARAMS)
@@ -71,9 +71,7 @@ else:
             st.caption(f"No spread column for `{metric}` (e.g. `{metric}_std`): no error bars.")
 
 st.header("The paper's claims, and our verdicts")
-claims = results_data.claims(root)
-results_md = root / "RESULTS.md"
-if not results_md.is_file():
+if results_text is None:
     st.info(
         f"`{root.name}/RESULTS.md` is not written yet (`python -m core report`).",
         icon=":material/info:",
@@ -91,6 +89,6 @@ else:
     else:
         st.caption(f"No `{root.name}/claims.json` yet: `python -m core report` writes it.")
     with st.expander("RESULTS.md in full"):
-        st.markdown(results_md.read_text(encoding="utf-8", errors="replace"))
+        st.markdown(results_text)
 
 state.write_url(PAGE, PARAMS)

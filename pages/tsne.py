@@ -173,13 +173,12 @@ if entry is not None:
         prior = int(emb.prior[point])
         seed, label = int(emb.seeds[point]), int(emb.labels[point])
         df = emb.df if prior == 0 else float("inf")
-        img = cache.sample_grid(
+        img = cache.sample_png(
             folder, (seed,), (label,) if entry.conditional else None, df, 1.0, None, 1
         )
         st.image(
             img,
             width=140,
-            output_format="PNG",
             caption=f"point {point}: {names[prior]}, seed {seed}, class {label}, "
             f"component {int(emb.component[point])}",
         )
