@@ -230,6 +230,13 @@ def write_card(dest: Path, name: str | None = None) -> Path:
         + "".join(f", no {m}" for m in config.get("weights_omit", []))
         + f"), sha256 `{digest}`",
     ]
+    if model.get("preset") == "acgan" and model.get("conditioning") == "embedding":
+        lines.append(
+            "- label input: a learned embedding (`--conditioning embedding`), the acgan preset "
+            "when this entry was trained; it collapses within each class (pretrained/NOTES.md). "
+            "The preset now feeds G the one-hot label (Odena et al. 2017), so the command above "
+            "trains that model; add `--conditioning embedding` to it to reproduce this one"
+        )
     departures = []
     if model.get("codeword_mean") == "onehot" and model.get("conditioning") == "codeword":
         departures.append("one-hot codeword means (the paper centres class l on l·1)")
