@@ -119,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
         "this fraction of the side out of what D sees (default 0 = off; 0.5 in "
         "DiffAugment)",
     )
+    t.add_argument(
+        "--eval-every",
+        type=nonneg_int,
+        help="score the generator with the data set's judge every N steps and at the end, "
+        "into <run-dir>/scores.jsonl (default 0 = off)",
+    )
+    t.add_argument(
+        "--eval-samples",
+        type=number(int, 20),
+        help="samples per score-curve point, seeds 0..N-1 (default 500)",
+    )
     for flag, (_, typ, text) in MODEL_OPTIONS.items():
         parse = {int: positive_int, float: finite_float, bool: parse_bool}.get(typ, typ)
         t.add_argument(flag, type=parse, help=text)

@@ -203,6 +203,10 @@ class TrainConfig:
     augment_cutout: float = 0.0
     # auto | float32 | bf16 (core/precision.py); config.json records the resolved value.
     precision: str = "auto"
+    # Score curve (core/evaluate/curve.py): every eval_every steps (0 = off) and at the end, the
+    # generator is scored with the data set's judge on eval_samples fixed seeds (0..N-1).
+    eval_every: int = 0
+    eval_samples: int = 500
 
     def __post_init__(self) -> None:
         checks = [
@@ -228,6 +232,8 @@ class TrainConfig:
                 self.precision in PRECISIONS,
                 "precision must be auto, float32 or bf16 (--precision)",
             ),
+            (self.eval_every >= 0, "eval_every must be >= 0, 0 = off (--eval-every)"),
+            (self.eval_samples >= 20, "eval_samples must be >= 20 (--eval-samples)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -253,4 +259,5 @@ RESUMABLE_CHANGES = (
     "sample_every",
     "checkpoint_every",
     "data_root",
+    "eval_every",  # a curve may get denser or sparser; eval_samples may not change mid-curve
 )

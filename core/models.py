@@ -45,7 +45,10 @@ def _dcgan(d: dict) -> dict:
 
 
 def _acgan(d: dict) -> dict:
-    return {"net": "conv", "prior": "gaussian", "conditioning": "embedding", "alpha": 1.0}
+    # The one-hot label input of Odena et al. 2017. The shipped acgan entries were trained with
+    # "embedding" (a learned nn.Embedding) and collapse within each class (pretrained/NOTES.md);
+    # their config.json records it, so they still load as trained.
+    return {"net": "conv", "prior": "gaussian", "conditioning": "onehot", "alpha": 1.0}
 
 
 def _deligan(d: dict) -> dict:

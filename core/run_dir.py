@@ -6,11 +6,12 @@
     checkpoint.safetensors  everything needed to resume bit for bit (weights, Adam, RNG, step)
     model.safetensors       the weights alone: the run folder loads with ``load_pretrained``
     summary.json            written at the end: steps, wall time, hardware
+    scores.jsonl            --eval-every only: one line per score-curve point (evaluate/curve.py)
     nll.json                PixelCNN only: test bits/dim and the time to sample 100 images
 
-Every write is atomic (temp file + ``os.replace``); ``stats.jsonl`` lines are single appends
-and are repaired on resume (``repair_stats``). A resume deletes the temp files a kill left
-(``remove_temp_files``) and checks that the options match the run's config.json
+Every write is atomic (temp file + ``os.replace``); ``stats.jsonl`` and ``scores.jsonl`` lines
+are single appends and are repaired on resume (``repair_stats``). A resume deletes the temp
+files a kill left (``remove_temp_files``) and checks that the options match the run's config.json
 (``prepare_run_dir``).
 """
 
@@ -40,6 +41,7 @@ from core.weights import (
 CHECKPOINT_NAME = "checkpoint.safetensors"
 STATS_NAME = "stats.jsonl"
 SUMMARY_NAME = "summary.json"
+SCORES_NAME = "scores.jsonl"
 
 
 class TrainingError(UserError):
@@ -186,7 +188,7 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
 
 # The files a run writes atomically (their temp files are ``.NAME.XXXXXXXX.tmp``).
 RUN_TEMP_NAMES = r"config\.json|checkpoint\.safetensors|model\.safetensors|summary\.json|" + (
-    r"stats\.jsonl|nll\.json|metrics\.json"
+    r"stats\.jsonl|scores\.jsonl|nll\.json|metrics\.json"
 )
 SAMPLE_TEMP_NAMES = r"step_\d{6}\.png"
 
@@ -203,7 +205,8 @@ def remove_temp_files(run_dir: Path) -> list[Path]:
 
 def check_run_dir_confined(run_dir: Path) -> None:
     """Refuse a run dir whose files are symlinks out of it (writes would land elsewhere)."""
-    for name in (CONFIG_NAME, STATS_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, SUMMARY_NAME, "samples"):
+    names = (CONFIG_NAME, STATS_NAME, SCORES_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, SUMMARY_NAME)
+    for name in (*names, "samples"):
         try:
             confine(run_dir / name, [run_dir], what=f"{name} of the run")
         except ConfinementError as exc:
@@ -230,9 +233,10 @@ def write_error(run_dir: Path, exc: OSError, last_saved: int) -> TrainingError:
     )
 
 
-def repair_stats(run_dir: Path, step: int) -> None:
-    """Keep only complete lines with step <= the checkpoint's step (no torn or repeated steps)."""
-    path = run_dir / STATS_NAME
+def repair_stats(run_dir: Path, step: int, name: str = STATS_NAME) -> None:
+    """Keep only complete lines of ``name`` (stats.jsonl, scores.jsonl) with step <= the
+    checkpoint's step: no torn line, and no step a resumed run will log again."""
+    path = run_dir / name
     if not path.exists():
         return
     rows = [r for r in read_jsonl(path) if isinstance(r.get("step"), int) and r["step"] <= step]

@@ -28,12 +28,15 @@ from core.atomic import append_line, atomic_write_json
 from core.config import ModelConfig, TrainConfig
 from core.data import dataset_spec, to_model_range, training_set
 from core.device import hardware, resolve_device
+from core.evaluate.curve import CurveScorer
+from core.evaluate.judges import Judge
 from core.gan import GANTrainer
 from core.models import build_model, model_config
 from core.pixelcnn.trainer import PixelCNNTrainer
 from core.precision import resolve_precision
 from core.run_dir import (
     CHECKPOINT_NAME,
+    SCORES_NAME,
     STATS_NAME,
     SUMMARY_NAME,
     TrainingError,
@@ -97,9 +100,11 @@ def train(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    judge: Judge | None = None,
 ) -> Path:
     """Train one run into ``run_dir``; returns it. ``stop_after`` ends the process's work after
-    that many steps as if killed there (used by tests of resume)."""
+    that many steps as if killed there (used by tests of resume). ``judge`` scores the curve
+    of ``cfg.eval_every`` (default: the data set's shipped judge)."""
     run_dir = Path(run_dir)
     device = resolve_device(cfg.device)
     mcfg = model_config(cfg.model, cfg.dataset, **(model_overrides or {}))
@@ -113,7 +118,11 @@ def train(
         "hardware": hardware(device),
         "model_overrides": dict(model_overrides or {}),
     }
-    # The data is checked before the run dir is made, so a data error leaves nothing behind.
+    # The judge and the data are checked before the run dir is made, so an error there leaves
+    # nothing behind.
+    scorer = None
+    if cfg.eval_every:
+        scorer = CurveScorer(cfg.dataset, cfg.eval_samples, device, judge, cfg.data_root)
     images, labels = training_set(cfg.dataset, cfg.n_train or None, cfg.seed, cfg.data_root)
     n = len(labels)
     if n < cfg.batch_size:
@@ -143,6 +152,7 @@ def train(
             interval = load_pending_stats(run_dir, device)
             save_weights(run_dir, model)  # a kill between the two files left an older one
         repair_stats(run_dir, step)
+        repair_stats(run_dir, step, SCORES_NAME)  # a resumed run scores those steps again
         (run_dir / "samples").mkdir(exist_ok=True)
     except OSError as exc:
         raise write_error(run_dir, exc, step) from exc
@@ -200,6 +210,11 @@ def train(
                     interval, interval_start, interval_steps = {}, time.perf_counter(), 0
                 if step % cfg.sample_every == 0 or step == cfg.steps:
                     write_sample_grid(model, run_dir, step)
+                # before the checkpoint: a kill between the two re-scores this step on resume
+                if scorer and (step % cfg.eval_every == 0 or step == cfg.steps):
+                    wall = wall_before + time.perf_counter() - started
+                    row = scorer.append(run_dir, model, step, wall)
+                    interval_start += row["eval_s"]  # images_per_s counts training only
                 if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                     wall = wall_before + time.perf_counter() - started
                     save_checkpoint(run_dir, step, model, trainer, noise, wall, interval)

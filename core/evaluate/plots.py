@@ -10,25 +10,37 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from core.atomic import atomic_write_bytes, read_jsonl
+from core.evaluate.curve import curve_values, read_curve
 from core.losses import EQUILIBRIUM_D_LOSS, EQUILIBRIUM_G_LOSS
+
+SCORE_COLOUR = (20, 140, 60)
 
 
 def loss_curve_png(
-    stats_path: str | os.PathLike, out_path: str | os.PathLike, title: str = ""
+    stats_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    title: str = "",
+    scores_path: str | os.PathLike | None = None,
 ) -> Path:
-    """D and G adversarial losses of a run's stats.jsonl against 2 log 2 and log 2, as a PNG."""
+    """D and G adversarial losses of a run's stats.jsonl against 2 log 2 and log 2, as a PNG.
+    With ``scores_path`` (the run's scores.jsonl, core/evaluate/curve.py) its FD points are
+    drawn too, in green on their own axis at the right, so one sees where the score stopped
+    moving beside what the losses did."""
     rows = [r for r in read_jsonl(stats_path) if "d_adv" in r and "g_adv" in r]
     if not rows:
         raise ValueError(f"{stats_path}: no d_adv / g_adv lines to plot")
     steps = [r["step"] for r in rows]
     series = {"D loss": [r["d_adv"] for r in rows], "G loss": [r["g_adv"] for r in rows]}
-    width, height, left, right, top, bottom = 720, 400, 60, 20, 36, 44
+    curve = read_curve(scores_path) if scores_path is not None else []
+    fd = [(r["step"], v) for r in curve for v in curve_values([r], "fd")]
+    first, last = min([steps[0]] + [s for s, _ in fd]), max([steps[-1]] + [s for s, _ in fd])
+    width, height, left, right, top, bottom = 720, 400, 60, 64 if fd else 20, 36, 44
     lo = min(0.0, *series["D loss"], *series["G loss"])
     hi = max(EQUILIBRIUM_D_LOSS * 1.25, *series["D loss"], *series["G loss"])
     hi = math.ceil(hi * 4) / 4
 
     def xy(step: float, value: float) -> tuple[float, float]:
-        x = left + (width - left - right) * (step - steps[0]) / max(1, steps[-1] - steps[0])
+        x = left + (width - left - right) * (step - first) / max(1, last - first)
         y = top + (height - top - bottom) * (hi - value) / (hi - lo)
         return x, y
 
@@ -37,15 +49,15 @@ def loss_curve_png(
     draw.rectangle([left, top, width - right, height - bottom], outline="black")
     for k in range(int((hi - lo) / 0.25) + 1):  # y grid every 0.25
         value = lo + 0.25 * k
-        _, y = xy(steps[0], value)
+        _, y = xy(first, value)
         draw.line([left - 4, y, left, y], fill="black")
         draw.text((8, y - 6), f"{value:.2f}", fill="black")
     for frac in (0, 0.25, 0.5, 0.75, 1):
-        step = steps[0] + frac * (steps[-1] - steps[0])
+        step = first + frac * (last - first)
         x, _ = xy(step, lo)
         draw.text((x - 14, height - bottom + 6), f"{int(step)}", fill="black")
     for value, label in ((EQUILIBRIUM_D_LOSS, "2 log 2"), (EQUILIBRIUM_G_LOSS, "log 2")):
-        _, y = xy(steps[0], value)
+        _, y = xy(first, value)
         for x0 in range(left, width - right, 12):  # dashed reference line
             draw.line([x0, y, min(x0 + 6, width - right), y], fill="gray")
         draw.text((width - right - 50, y - 14), label, fill="gray")
@@ -57,8 +69,31 @@ def loss_curve_png(
     draw.text((left, 10), title or str(stats_path), fill="black")
     draw.text((left + 380, 10), "D loss", fill=colours["D loss"])
     draw.text((left + 440, 10), "G loss", fill=colours["G loss"])
+    if fd:
+        _draw_score_axis(draw, fd, xy, (hi, lo), width - right, f"fd{curve[-1]['n_samples']}")
     draw.text((width // 2 - 20, height - 18), "step", fill="black")
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     atomic_write_bytes(out_path, buf.getvalue())
     return Path(out_path)
+
+
+def _draw_score_axis(draw, points, xy, loss_range, x_axis, name) -> None:
+    """FD points (step, value) mapped onto the loss plot's height, ticks on the right axis."""
+    hi, lo = loss_range
+    top_value = max(v for _, v in points) * 1.1 or 1.0
+
+    def to_loss(value: float) -> float:  # FD 0..top_value -> the loss axis' lo..hi
+        return lo + (hi - lo) * value / top_value
+
+    for k in range(5):
+        value = top_value * k / 4
+        _, y = xy(points[0][0], to_loss(value))
+        draw.line([x_axis, y, x_axis + 4, y], fill=SCORE_COLOUR)
+        draw.text((x_axis + 6, y - 6), f"{value:.3g}", fill=SCORE_COLOUR)
+    xys = [xy(s, to_loss(v)) for s, v in points]
+    if len(xys) > 1:
+        draw.line(xys, fill=SCORE_COLOUR, width=2)
+    for x, y in xys:
+        draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=SCORE_COLOUR)
+    draw.text((x_axis - 96, 10), f"{name} (right axis)", fill=SCORE_COLOUR)

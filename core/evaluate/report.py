@@ -17,6 +17,7 @@ from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
 from core.explore.toy_study import study_markdown
 from core.paths import repo_relative
+from core.run_dir import SCORES_NAME
 
 METRIC_BASES = (
     "is",
@@ -253,16 +254,24 @@ def csv_text(rows: list[ReportRow]) -> str:
 
 
 def _figures_and_notes(roots: list[Path], out_dir: Path) -> list[str]:
-    """Loss-curve figures of every t-GAN run found (drawn beside the report), then the
-    hand-written NOTES.md beside the report, if any."""
+    """Loss-curve figures of every t-GAN run found, and of every run with a score curve (its FD
+    drawn beside the losses), beside the report; then the hand-written NOTES.md beside the
+    report, if any."""
     lines = []
     for root in roots:
         for stats in sorted(root.rglob("stats.jsonl")) if root.is_dir() else []:
             folder = stats.parent
-            if not folder.name.startswith("tgan-") or folder.parent.resolve() != out_dir.resolve():
+            scores = folder / SCORES_NAME
+            wanted = folder.name.startswith("tgan-") or scores.is_file()
+            if not wanted or folder.parent.resolve() != out_dir.resolve():
                 continue
             png = out_dir / f"losses-{folder.name}.png"
-            loss_curve_png(stats, png, f"{folder.name}: adversarial losses vs 2 log 2, log 2")
+            loss_curve_png(
+                stats,
+                png,
+                f"{folder.name}: adversarial losses vs 2 log 2, log 2",
+                scores if scores.is_file() else None,
+            )
             lines += [f"![{folder.name} losses]({png.name})", ""]
     if lines:
         lines.insert(

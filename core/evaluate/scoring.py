@@ -109,12 +109,14 @@ def _flat(images: Tensor) -> np.ndarray:
     return images.reshape(len(images), -1).float().numpy()
 
 
-def reference_features(judge: Judge, dataset: str, n: int) -> tuple[np.ndarray, str]:
+def reference_features(
+    judge: Judge, dataset: str, n: int, data_root: str | os.PathLike | None = None
+) -> tuple[np.ndarray, str]:
     """Judge features (n, F) of n seeded training images (all if n >= the split), and what
     they are; cached on the judge, so a process scoring many models computes them once."""
     key = ("reference", dataset, n)
     if key not in judge.cache:
-        images, _ = load_split(dataset, "train")
+        images, _ = load_split(dataset, "train", data_root)
         gen = torch.Generator().manual_seed(REFERENCE_SEED)
         idx = torch.randperm(len(images), generator=gen)[:n].sort().values
         _, feats = judge.logits_and_features(to_model_range(images[idx]))
@@ -123,12 +125,14 @@ def reference_features(judge: Judge, dataset: str, n: int) -> tuple[np.ndarray, 
     return judge.cache[key]
 
 
-def real_class_spreads(judge: Judge, dataset: str) -> tuple[list[float | None], str]:
+def real_class_spreads(
+    judge: Judge, dataset: str, data_root: str | os.PathLike | None = None
+) -> tuple[list[float | None], str]:
     """Per class, the mean pairwise judge-feature distance of the real test images (the
     denominator of within-class diversity); cached on the judge."""
     key = ("class_spreads", dataset)
     if key not in judge.cache:
-        images, labels = load_split(dataset, "test")
+        images, labels = load_split(dataset, "test", data_root)
         _, feats = judge.logits_and_features(to_model_range(images))
         spreads = M.class_spreads(
             feats.double().numpy(), labels.numpy(), dataset_spec(dataset).n_classes

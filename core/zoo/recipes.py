@@ -76,6 +76,9 @@ class ZooRecipe:
 
 
 def _entries() -> list[ZooRecipe]:
+    # acgan is the preset's one-hot label input (core/models.py). The shipped acgan-* folders
+    # were trained when the preset was a learned label embedding, and collapse within each
+    # class; their config.json says "embedding" until this protocol retrains them.
     out = []
     for dataset in ("mnist", "fashion"):
         steps = STEPS[dataset]

@@ -33,7 +33,7 @@ from core.weights import WEIGHTS_NAME, load_pretrained, read_config, save_pretra
 from core.zoo.recipes import entry, train_command
 
 # What ``ship`` copies from a run (each replaced, or removed when the run has none).
-RUN_FILES = ("stats.jsonl", "summary.json", "nll.json", "metrics.json")
+RUN_FILES = ("stats.jsonl", "scores.jsonl", "summary.json", "nll.json", "metrics.json")
 SHIPPED_JSON = ("config.json", "summary.json", "entry.json")
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
@@ -101,9 +101,10 @@ def replace_entry(dest: Path, build: Callable[[Path], None]) -> Path:
 
 def ship(name: str, seed: int, dest_root: Path | None = None) -> Path:
     """Copy a finished run into ``pretrained/<entry>/``: config.json, model.safetensors (see
-    ``shipped_weights``), stats.jsonl, summary.json, nll.json and metrics.json when the run has
-    them (a stale one is removed), the final sample grid, entry.json and the card. The entry's
-    ``seeds/`` stay. Atomic (``replace_entry``). Returns the folder."""
+    ``shipped_weights``), stats.jsonl, scores.jsonl (the score curve), summary.json, nll.json
+    and metrics.json when the run has them (a stale one is removed), the final sample grid,
+    entry.json and the card. The entry's ``seeds/`` stay. Atomic (``replace_entry``). Returns
+    the folder."""
     e = entry(name)
     run = e.run_dir(seed)
     if not (run / "summary.json").exists():
@@ -114,9 +115,9 @@ def ship(name: str, seed: int, dest_root: Path | None = None) -> Path:
     for fname in (*RUN_FILES, "summary.json"):  # each file shipped is checked before anything
         if (run / fname).suffix == ".json" and os.path.lexists(run / fname):
             load_json_file(run / fname)  # ValueError naming it: a FIFO, a link out, not JSON
-    stats = run / "stats.jsonl"
-    if os.path.lexists(stats):
-        read_jsonl(stats)
+    for log in (run / "stats.jsonl", run / "scores.jsonl"):
+        if os.path.lexists(log):
+            read_jsonl(log)
     config = read_config(run)
     model = load_pretrained(run)
     extra = {k: v for k, v in config.items() if k not in ("format_version", "model")}
@@ -230,6 +231,13 @@ def write_card(dest: Path, name: str | None = None) -> Path:
         + "".join(f", no {m}" for m in config.get("weights_omit", []))
         + f"), sha256 `{digest}`",
     ]
+    if model.get("preset") == "acgan" and model.get("conditioning") == "embedding":
+        lines.append(
+            "- label input: a learned embedding (`--conditioning embedding`), the acgan preset "
+            "when this entry was trained; it collapses within each class (pretrained/NOTES.md). "
+            "The preset now feeds G the one-hot label (Odena et al. 2017), so the command above "
+            "trains that model; add `--conditioning embedding` to it to reproduce this one"
+        )
     departures = []
     if model.get("codeword_mean") == "onehot" and model.get("conditioning") == "codeword":
         departures.append("one-hot codeword means (the paper centres class l on l·1)")

@@ -5,7 +5,7 @@ import json
 import pytest
 from PIL import Image
 
-from core.evaluate.plots import loss_curve_png
+from core.evaluate.plots import SCORE_COLOUR, loss_curve_png
 
 
 def test_loss_curve_png_draws_both_curves(tmp_path):
@@ -24,3 +24,24 @@ def test_loss_curve_png_refuses_a_log_without_losses(tmp_path):
     stats.write_text('{"step": 1, "nll": 3.0}\n')
     with pytest.raises(ValueError, match="no d_adv"):
         loss_curve_png(stats, tmp_path / "l.png")
+
+
+def test_loss_curve_png_draws_the_score_curve_beside_the_losses(tmp_path):
+    """With a scores.jsonl the FD points appear in green on a right-hand axis; without one, or
+    with one that holds no FD, the figure has no green."""
+    stats = tmp_path / "stats.jsonl"
+    rows = [{"step": s, "d_adv": 1.3, "g_adv": 0.8} for s in range(50, 1050, 50)]
+    stats.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    scores = tmp_path / "scores.jsonl"
+    points = [{"step": s, "n_samples": 500, "fd500": 30.0 / (s / 200)} for s in (200, 600, 1000)]
+    scores.write_text("".join(json.dumps(r) + "\n" for r in points))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"step": 200, "n_samples": 500}\n')
+
+    def colours(path):
+        return {c for _, c in Image.open(path).convert("RGB").getcolors(720 * 400)}
+
+    with_fd = loss_curve_png(stats, tmp_path / "a.png", "t", scores)
+    assert SCORE_COLOUR in colours(with_fd) and (200, 30, 30) in colours(with_fd)
+    assert SCORE_COLOUR not in colours(loss_curve_png(stats, tmp_path / "b.png", "t"))
+    assert SCORE_COLOUR not in colours(loss_curve_png(stats, tmp_path / "c.png", "t", empty))

@@ -308,6 +308,24 @@ def test_card_names_every_departure_from_the_paper(tmp_path):
     assert "outside the paper's protocol" not in (tmp_path / "paper" / "card.md").read_text()
 
 
+def test_card_of_an_embedding_acgan_says_the_preset_is_one_hot_now(tmp_path):
+    """A shipped acgan trained with the learned label embedding says so in its card (and that
+    it collapses); a one-hot acgan, the preset now, says nothing of it."""
+    import torch
+
+    from core.models import build_model, model_config
+    from core.weights import save_pretrained
+    from core.zoo.ship import write_card
+
+    for name, conditioning in (("embedding", "embedding"), ("onehot", None)):
+        cfg = model_config("acgan", "fake", width=8, conditioning=conditioning)
+        save_pretrained(build_model(cfg, seed=0), tmp_path / name, dtype=torch.float16)
+        write_card(tmp_path / name)
+    card = (tmp_path / "embedding" / "card.md").read_text()
+    assert "learned embedding" in card and "collapses" in card and "one-hot label" in card
+    assert "learned embedding" not in (tmp_path / "onehot" / "card.md").read_text()
+
+
 def test_results_md_regenerates_from_the_shipped_files(tmp_path):
     """`python -m core report pretrained` on the shipped files gives the committed RESULTS.md
     (but for the line with the date), so every verdict can be re-derived on any machine: C3

@@ -1,0 +1,157 @@
+"""Score curves: a run's generator scored during training (``python -m core train ...
+--eval-every N``), so a race can show where each entry stopped improving.
+
+Every ``eval_every`` steps and at the last step, ``CurveScorer`` draws ``eval_samples`` images
+from fixed seeds 0..N-1 (seed i conditioned on class i mod K, as ``evaluate``), scores them with
+the data set's judge and appends one line to the run's ``scores.jsonl``::
+
+    {"step": 200, "wall_time": 41.3, "eval_s": 2.1, "judge": "judge-mnist-cnn16-32-64@...",
+     "n_samples": 500, "sample_seeds": "0-499",
+     "fd500": 12.3, "fidelity500": 0.41 | null (unconditional), "diversity500": 0.83,
+     "is500": 3.1, "precision500": 0.6, "recall500": 0.2}
+
+The names carry the protocol, as in metrics.json (core/evaluate/scoring.py): FD, precision and
+recall against N seeded training images, diversity over the real test split's class spreads.
+The run has no EMA of G: the curve scores the weights being trained. Scoring runs in eval mode
+under ``torch.random.fork_rng`` with its own seeded generators, so a run with a curve trains
+bit-identically to one without (tests/core/test_curve.py). A resumed run drops the lines past
+its checkpoint (``core.run_dir.repair_stats``) and scores those steps again.
+
+``plateau(curve, k, tol)``: did the last k points move FD by at most ``tol``?
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.atomic import append_line, read_jsonl
+from core.evaluate import metrics as M
+from core.evaluate.judges import Judge, load_judge
+from core.evaluate.scoring import PR_K, protocol, real_class_spreads, reference_features
+from core.run_dir import SCORES_NAME, TrainingError
+from core.sampling import default_labels, sample
+from core.weights import WeightsError
+
+
+class CurveScorer:
+    """Scores a generator for the curve; built before training starts, so a missing judge or
+    data split stops the run before its folder exists."""
+
+    def __init__(
+        self,
+        dataset: str,
+        n: int,
+        device: str | torch.device = "cpu",
+        judge: Judge | None = None,
+        data_root: str | os.PathLike | None = None,
+    ) -> None:
+        if judge is None:
+            try:
+                judge = load_judge(dataset, device)
+            except (WeightsError, ValueError) as exc:
+                raise TrainingError(
+                    f"--eval-every scores with the {dataset} judge, which is not installed: "
+                    f"{exc}; or train without --eval-every"
+                ) from None
+        self.judge, self.dataset, self.n, self.data_root = judge, dataset, n, data_root
+        # The reference features and class spreads are computed (and cached) now, once.
+        reference_features(judge, dataset, n, data_root)
+        real_class_spreads(judge, dataset, data_root)
+
+    @torch.no_grad()
+    def score(self, model: nn.Module) -> dict:
+        """The curve's metrics of ``model`` (left in train mode after), without touching any
+        RNG the training uses."""
+        tag, n = protocol(self.n), self.n
+        labels = torch.tensor(default_labels(n, model.config.n_classes))
+        with torch.random.fork_rng(devices=[]):
+            images = sample(model, list(range(n)), labels.tolist()).images
+        model.train()
+        logits, feats = self.judge.logits_and_features(images)
+        probs = torch.softmax(logits.double(), dim=1)
+        ref, _ = reference_features(self.judge, self.dataset, n, self.data_root)
+        spreads, _ = real_class_spreads(self.judge, self.dataset, self.data_root)
+        fake = feats.double().numpy()
+        conditional = model.config.conditional
+        groups = labels if conditional else probs.argmax(1)
+        precision, recall = M.precision_recall(ref, fake, k=PR_K)
+        fidelity = M.class_fidelity(probs, labels).mean if conditional else None
+        return {
+            f"fd{tag}": M.frechet_distance(ref, fake),
+            f"fidelity{tag}": fidelity,
+            f"diversity{tag}": M.within_class_diversity(feats, groups, spreads).mean,
+            f"is{tag}": M.inception_score(probs, 10 if n >= 10 else 1).mean,
+            f"precision{tag}": precision,
+            f"recall{tag}": recall,
+        }
+
+    def append(self, run_dir: Path, model: nn.Module, step: int, wall_time: float) -> dict:
+        """Score ``model`` at ``step`` and append the line to ``run_dir/scores.jsonl``."""
+        started = time.perf_counter()
+        values = self.score(model)
+        row = {
+            "step": step,
+            "wall_time": round(wall_time, 3),
+            "eval_s": round(time.perf_counter() - started, 3),
+            "judge": self.judge.name,
+            "n_samples": self.n,
+            "sample_seeds": f"0-{self.n - 1}",
+            **values,
+        }
+        append_line(run_dir / SCORES_NAME, json.dumps(row, allow_nan=False))
+        return row
+
+
+def read_curve(run_dir: str | os.PathLike) -> list[dict]:
+    """The score curve of a run (or a scores.jsonl path): rows in step order, the last line of
+    a step winning ([] when there is none)."""
+    path = Path(run_dir)
+    path = path / SCORES_NAME if path.is_dir() else path
+    by_step = {r["step"]: r for r in read_jsonl(path) if isinstance(r.get("step"), int)}
+    return [by_step[s] for s in sorted(by_step)]
+
+
+def curve_values(curve: list[dict], metric: str = "fd") -> list[float]:
+    """The values of ``metric`` (``fd``, ``fidelity``, ...: the name without its protocol)
+    along the curve; a row without it (an unconditional model's fidelity) is skipped."""
+    out = []
+    for row in curve:
+        n = row.get("n_samples")
+        value = row.get(f"{metric}{protocol(n)}") if isinstance(n, int) and n > 0 else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out.append(float(value))
+    return out
+
+
+def curve_span(curve: list[dict], k: int, metric: str = "fd") -> float | None:
+    """max - min of ``metric`` over the last k points (None with fewer than k points)."""
+    if k < 2:
+        raise ValueError(f"k must be >= 2 (points compared), got {k}")
+    values = curve_values(curve, metric)
+    if len(values) < k:
+        return None
+    last = values[-k:]
+    return max(last) - min(last)
+
+
+def plateau(
+    curve: list[dict], k: int = 4, tol: float = 0.05, metric: str = "fd", relative: bool = True
+) -> bool:
+    """True when the last k points of ``metric`` lie within ``tol`` of each other: max - min
+    <= tol, as a fraction of the last value when ``relative`` (FD's scale differs by data set:
+    ~1 on MNIST, ~20 on CIFAR-10). False with fewer than k points: not trained long enough to
+    tell."""
+    if tol < 0 or not np.isfinite(tol):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol}")
+    span = curve_span(curve, k, metric)
+    if span is None:
+        return False
+    scale = abs(curve_values(curve, metric)[-1]) if relative else 1.0
+    return span <= tol * scale
