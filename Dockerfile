@@ -28,4 +28,7 @@ RUN python -m core data mnist fashion \
 ENV TGAN_OFFLINE=1
 EXPOSE 8501
 HEALTHCHECK CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/_stcore/health')"
-CMD ["streamlit", "run", "explorer/Home.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
+# explorer.serve = streamlit run explorer/Home.py <these options>, then the warm-up: every page's
+# default view computed once as soon as the server answers (before the first student arrives).
+ENV OMP_NUM_THREADS=1
+CMD ["python", "-m", "explorer.serve", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]

@@ -13,6 +13,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # `streamlit run` puts only explorer/ on the path
 
+from explorer.preload import preload  # noqa: E402
+
+preload()  # every heavy import once, in one thread, before a page runs (see explorer.preload)
+
 import streamlit as st  # noqa: E402
 
 from explorer import perf, presenter, warm  # noqa: E402

@@ -107,9 +107,10 @@ def _portable(argv: list[str], env: dict[str, str]) -> list[str]:
     a test venv may link to an interpreter under root's home (then the system python 3.11 runs
     the CMD's module with the venv's packages on PYTHONPATH, and so does every run it starts)."""
     system = Path("/usr/bin") / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    if not system.exists() or Path(argv[0]).name != "streamlit":
+    name = Path(argv[0]).name
+    if not system.exists() or not (name == "streamlit" or name.startswith("python")):
         return argv
-    return [str(system), "-m", "streamlit", *argv[1:]]
+    return [str(system), *(["-m", "streamlit"] if name == "streamlit" else []), *argv[1:]]
 
 
 @contextmanager

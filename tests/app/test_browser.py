@@ -5,7 +5,9 @@ go to artifacts/browser/."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ from space_support import running_app
 
 from explorer.headless import CHROMIUM
 from explorer.headless import CHROMIUM_ARGS as ARGS
+from explorer.protocol import ProtocolSession
 from explorer.sitemap import PAGES
+from explorer.warm import visit_all
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +88,7 @@ def test_slider_move_changes_the_image(app_url, page):
     image = page.locator('[data-testid="stMain"] img').first
     image.wait_for(state="visible")
     before = image.get_attribute("src")
-    thumb = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="z1"]')
+    thumb = page.locator('[data-testid="stMain"] input[type="range"][aria-label="z1"]')
     thumb.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
@@ -109,3 +113,34 @@ def test_a_shared_link_opens_that_view(app_url, page):
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="URL parameter")
     alert.first.wait_for(state="visible")
     page.screenshot(path=str(ARTIFACTS / "bad-url.png"))
+
+
+def run_async(coro):
+    """asyncio.run in its own thread (Playwright's sync API keeps a loop in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def test_every_page_opens_over_the_protocol_with_no_exception(app_url):
+    # What the warm-up does at start-up: each page opened as a new visitor's first page.
+    visits = run_async(visit_all(app_url, timeout=120))
+    assert [page for page, _, _ in visits] == [p.url_path for p in PAGES]
+    assert [exc for _, _, exc in visits if exc] == []
+
+
+def test_a_slider_move_reruns_only_its_fragment(app_url):
+    async def drive():
+        session = ProtocolSession(app_url, timeout=120)
+        try:
+            full = await session.open("latent_sliders")
+            moved = await session.move("z1", 1.5)
+            return full, moved
+        finally:
+            await session.close()
+
+    full, moved = run_async(drive())
+    assert full.titles == ["Latent sliders"] and not full.exceptions
+    assert not full.fragment and moved.fragment and not moved.exceptions
+    # the move sends the hand-moved latent's new image, not the page again
+    assert len(moved.images) == 1 and moved.images[0] not in full.images
+    assert moved.message_bytes < full.message_bytes / 2
