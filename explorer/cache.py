@@ -306,3 +306,15 @@ def results(root: Path) -> tuple[Any, list, str | None]:
     """(metrics table or None, claims, RESULTS.md text or None) of the zoo at ``root``, read
     once per change of its files for every session."""
     return _results(str(root), _results_stamp(root))
+
+
+@perf.shared_resource(max_entries=32)
+def _results_figure(root: str, stamp: tuple, metric: str) -> Any:
+    table = _results(root, stamp)[0]
+    return results_data.metric_figure(table, metric)
+
+
+def results_figure(root: Path, metric: str) -> Any:
+    """The Results page's bar chart of ``metric`` (a shared plotly Figure, built once per
+    change of the zoo's result files)."""
+    return _results_figure(str(root), _results_stamp(root), metric)

@@ -43,10 +43,8 @@ def _note(counter: Counter[str], name: str, attr: str) -> None:
         run[name] += 1
 
 
-def shared_data(
-    *, max_entries: int, ttl: float | None = DEFAULT_TTL, name: str | None = None
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``st.cache_data(max_entries=..., ttl=..., show_spinner=False)`` with counters."""
+def _counted(cache: Callable[..., Any], name: str | None) -> Callable[..., Any]:
+    """Wrap a Streamlit cache decorator so calls (outside) and computes (inside) are counted."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         label = name or fn.__name__
@@ -56,7 +54,7 @@ def shared_data(
             _note(_computes, label, "computes")
             return fn(*args, **kwargs)
 
-        cached = st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False)(compute)
+        cached = cache(compute)
 
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -67,6 +65,22 @@ def shared_data(
         return call
 
     return decorate
+
+
+def shared_data(
+    *, max_entries: int, ttl: float | None = DEFAULT_TTL, name: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``st.cache_data(max_entries=..., ttl=..., show_spinner=False)`` with counters: each
+    session gets its own copy of the result."""
+    return _counted(st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False), name)
+
+
+def shared_resource(
+    *, max_entries: int, ttl: float | None = DEFAULT_TTL, name: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``st.cache_resource`` with counters: one shared object, never copied, for results that
+    are only read (figures handed to ``st.plotly_chart``, which does not change them)."""
+    return _counted(st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=False), name)
 
 
 def computes(name: str) -> int:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from core.evaluate.claims import CLAIMS_NAME, Claim, read_claims
 from core.zoo.discover import NOT_MODELS
@@ -156,3 +157,29 @@ def claims(root: Path) -> list[Claim]:
     """The paper's claims with our verdicts, from the claims.json ``python -m core report``
     writes beside RESULTS.md ([] when there is none)."""
     return read_claims(root / CLAIMS_NAME)
+
+
+def metric_figure(table: pd.DataFrame, metric: str) -> go.Figure:
+    """Bars of ``metric`` per model, one group per data set (scores are comparable only under
+    one judge), with +- error bars when the table has a spread column for it."""
+    err = error_column(table, metric)
+    rows = bar_rows(table, metric)
+    fig = go.Figure()
+    for dataset in dict.fromkeys(rows["dataset"]):
+        part = rows[rows["dataset"] == dataset]
+        fig.add_bar(
+            name=dataset,
+            x=[part["dataset"].tolist(), part["label"].tolist()],
+            y=part["value"],
+            error_y=dict(type="data", array=part["err"], visible=True) if err else None,
+            customdata=part["full"],
+            hovertemplate="%{customdata}<br>%{y:.4g}<extra>" + dataset + "</extra>",
+        )
+    fig.update_layout(
+        yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
+        height=600,
+        margin=dict(t=20, b=300),  # room for the labels and the data set names under them
+        xaxis=dict(automargin=False, tickangle=-90),
+        legend_title_text="data set",
+    )
+    return fig

@@ -4,7 +4,6 @@ beside it, per-model metrics.json). Whatever is missing shows as st.info."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.paths import zoo_root
@@ -46,26 +45,7 @@ else:
     if metrics:
         metric = st.selectbox("Metric", metrics, key=state.widget_key(PAGE, "metric"))
         err = results_data.error_column(table, metric)
-        rows = results_data.bar_rows(table, metric)
-        fig = go.Figure()
-        # One group of bars per data set: scores are comparable only under one judge.
-        for dataset in dict.fromkeys(rows["dataset"]):
-            part = rows[rows["dataset"] == dataset]
-            fig.add_bar(
-                name=dataset,
-                x=[part["dataset"].tolist(), part["label"].tolist()],
-                y=part["value"],
-                error_y=dict(type="data", array=part["err"], visible=True) if err else None,
-                customdata=part["full"],
-                hovertemplate="%{customdata}<br>%{y:.4g}<extra>" + dataset + "</extra>",
-            )
-        fig.update_layout(
-            yaxis_title=metric + (f" (bars: +- {err})" if err else ""),
-            height=600,
-            margin=dict(t=20, b=300),  # room for the labels and the data set names under them
-            xaxis=dict(automargin=False, tickangle=-90),
-            legend_title_text="data set",
-        )
+        fig = cache.results_figure(root, metric)
         st.plotly_chart(fig, key="metric_chart")
         if not err:
             st.caption(f"No spread column for `{metric}` (e.g. `{metric}_std`): no error bars.")
@@ -88,7 +68,8 @@ else:
                 st.caption("; ".join(claim.evidence))
     else:
         st.caption(f"No `{root.name}/claims.json` yet: `python -m core report` writes it.")
-    with st.expander("RESULTS.md in full"):
+    # Sent only when asked for: ~80 KB a visit that most of a class would never open.
+    if st.toggle("Show RESULTS.md in full", key=state.widget_key(PAGE, "full")):
         st.markdown(results_text)
 
 state.write_url(PAGE, PARAMS)
