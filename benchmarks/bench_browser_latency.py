@@ -57,9 +57,9 @@ def settle(tab) -> None:
 def slider_moves(tab, label: str, index: int, moves: int) -> list[float]:
     """Press the right arrow on slider ``label`` ``moves`` times (each a value not seen yet, so
     never a cache hit); time each until image ``index`` of the page has a new src."""
-    slider = tab.locator(f'[data-testid="stSidebar"] [role="slider"][aria-label="{label}"]')
+    slider = tab.locator(f'[role="slider"][aria-label="{label}"]')
     if not slider.count():
-        slider = tab.locator(f'[data-testid="stSidebar"] input[aria-label="{label}"]')
+        slider = tab.locator(f'input[aria-label="{label}"]')
     out = []
     for _ in range(moves):
         settle(tab)

@@ -44,5 +44,5 @@ navigation = st.navigation(
 )
 presenter.toggle()
 route_shared_link()  # a Space link carries its page as ?page=<url path>
-with perf.rerun(navigation.url_path or "home"):
-    navigation.run()
+with perf.rerun(navigation.url_path or "home"), perf.overload_guard():
+    navigation.run()  # an overload error is a "busy, retrying" note, never an exception

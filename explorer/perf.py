@@ -13,6 +13,7 @@ benchmarks/load_app.py sets it and prints the per-page profile.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -156,3 +157,50 @@ def fragment(page: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return st.fragment(body)
 
     return decorate
+
+
+# --- overload: a short "busy, retrying" note instead of an exception -------------------------
+RETRY_KEY = "_perf.overload_retries"
+MAX_RETRIES = 3
+RETRY_WAIT_S = 1.5  # times the retry number
+_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN}
+
+
+def is_overload(exc: BaseException) -> bool:
+    """An error that means "the server is out of something right now", not a bug: memory, file
+    descriptors, threads. Worth a retry in a moment."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in _EXHAUSTED:
+        return True
+    return isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+
+
+@contextmanager
+def overload_guard() -> Iterator[None]:
+    """Around a page run: an overload error becomes a short note and a retry after a pause
+    (at most ``MAX_RETRIES`` in a row per session, then a note asking to reload later);
+    any other error propagates as before."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_overload(exc):
+            raise
+        tries = int(st.session_state.get(RETRY_KEY, 0)) + 1
+        st.session_state[RETRY_KEY] = tries
+        if tries > MAX_RETRIES:
+            st.session_state[RETRY_KEY] = 0
+            st.warning(
+                "The app is very busy (many visitors at once) and could not draw this page "
+                f"({type(exc).__name__}). Please reload in a minute.",
+                icon=":material/hourglass_top:",
+            )
+            return
+        st.info(
+            f"Busy (many visitors at once), retrying in a moment ({tries} of {MAX_RETRIES}) ...",
+            icon=":material/hourglass_top:",
+        )
+        time.sleep(RETRY_WAIT_S * tries)
+        st.rerun()
+    else:
+        st.session_state[RETRY_KEY] = 0

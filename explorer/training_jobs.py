@@ -38,6 +38,10 @@ MAX_STEPS = 2000
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+QUEUE_NAME = "queue.json"
+QUEUE_STALE_S = 60.0  # a place in line is kept while the visitor's page keeps asking (every 5 s)
+
+
 class BusyError(RuntimeError):
     """Every training slot on this host is taken; the message says how many and what to do."""
 
@@ -152,57 +156,148 @@ def start(session: str, model: str, dataset: str, steps: int, seed: int = 0) -> 
         if is_running(job_for(session)):
             raise ValueError("this session already has a run going; cancel it first")
         busy = running_jobs()
+        line = _fresh_queue()
         if len(busy) >= max_runs():
             raise BusyError(
-                f"all {max_runs()} training slots on this server are busy; try again when one "
-                "finishes, or pick an existing run below"
+                f"all {max_runs()} training slots on this server are busy; join the line and "
+                "your run starts by itself when a slot frees up, or pick an existing run below"
             )
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = app_dir() / f"{_run_prefix(session)}{stamp}-{model}-{dataset}"
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        log = run_dir.with_suffix(".log")
-        command = [
-            sys.executable,
-            "-m",
-            "core",
-            "train",
-            "--model",
-            model,
-            "--dataset",
-            dataset,
-            "--steps",
-            str(int(steps)),
-            "--n-train",
-            "500",
-            "--batch-size",
-            "32",
-            "--log-every",
-            "10",
-            "--sample-every",
-            str(max(10, int(steps) // 5)),
-            "--checkpoint-every",
-            str(int(steps)),
-            "--seed",
-            str(int(seed)),
-            "--device",
-            "cpu",
-            "--run-dir",
-            str(run_dir),
-            "--no-progress",
-        ]
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TGAN_OFFLINE="1")
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
+        if line and line[0]["session"] != session:
+            raise BusyError(
+                f"{len(line)} visitor(s) are waiting for a training slot; join the line and "
+                "your run starts by itself in turn"
             )
-        job = Job(session, proc.pid, str(run_dir), str(log), time.time(), command)
-        atomic_write_json(jobs_dir() / f"{session}.json", asdict(job))
+        job = _spawn(session, model, dataset, steps, seed)
+        _write_queue([e for e in line if e["session"] != session])
     return job
+
+
+def _spawn(session: str, model: str, dataset: str, steps: int, seed: int) -> Job:
+    """Start the run (the caller holds the lock and has checked the cap)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = app_dir() / f"{_run_prefix(session)}{stamp}-{model}-{dataset}"
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    log = run_dir.with_suffix(".log")
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "train",
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--steps",
+        str(int(steps)),
+        "--n-train",
+        "500",
+        "--batch-size",
+        "32",
+        "--log-every",
+        "10",
+        "--sample-every",
+        str(max(10, int(steps) // 5)),
+        "--checkpoint-every",
+        str(int(steps)),
+        "--seed",
+        str(int(seed)),
+        "--device",
+        "cpu",
+        "--run-dir",
+        str(run_dir),
+        "--no-progress",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TGAN_OFFLINE="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    job = Job(session, proc.pid, str(run_dir), str(log), time.time(), command)
+    atomic_write_json(jobs_dir() / f"{session}.json", asdict(job))
+    return job
+
+
+# --- the line of visitors waiting for a slot ----------------------------------------------------
+def _queue_path() -> Path:
+    return jobs_dir() / QUEUE_NAME
+
+
+def _fresh_queue() -> list[dict]:
+    """The waiting line, oldest first, without visitors whose page stopped asking (the caller
+    holds the lock)."""
+    try:
+        line = json.loads(_queue_path().read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(line, list):
+        return []
+    now = time.time()
+    return [
+        entry
+        for entry in line
+        if isinstance(entry, dict)
+        and isinstance(entry.get("session"), str)
+        and isinstance(entry.get("seen"), int | float)
+        and now - entry["seen"] <= QUEUE_STALE_S
+    ]
+
+
+def _write_queue(line: list[dict]) -> None:
+    atomic_write_json(_queue_path(), line)
+
+
+def enqueue(session: str, model: str, dataset: str, steps: int) -> int:
+    """Put ``session`` in line for a slot with this run (or refresh its place and request);
+    returns its place, 1 = next."""
+    _check_session(session)
+    with _locked():
+        line = _fresh_queue()
+        request = {"model": model, "dataset": dataset, "steps": int(steps), "seen": time.time()}
+        for entry in line:
+            if entry["session"] == session:
+                entry.update(request)
+                break
+        else:
+            line.append({"session": session, **request})
+        _write_queue(line)
+        return next(i for i, e in enumerate(line, 1) if e["session"] == session)
+
+
+def queue_place(session: str) -> int | None:
+    """``session``'s place in line (1 = next), or None when it is not waiting."""
+    with _locked():
+        line = _fresh_queue()
+    return next((i for i, e in enumerate(line, 1) if e["session"] == _check_session(session)), None)
+
+
+def leave_queue(session: str) -> None:
+    with _locked():
+        _write_queue([e for e in _fresh_queue() if e["session"] != _check_session(session)])
+
+
+def start_when_my_turn(session: str) -> Job | int | None:
+    """Called every few seconds by a waiting visitor's page: starts their queued run when they
+    are first in line and a slot is free (returns the Job); else keeps their place and returns
+    it; None when they are not in line."""
+    _check_session(session)
+    with _locked():
+        line = _fresh_queue()
+        place = next((i for i, e in enumerate(line, 1) if e["session"] == session), None)
+        if place is None:
+            return None
+        entry = line[place - 1]
+        entry["seen"] = time.time()
+        if place == 1 and len(running_jobs()) < max_runs() and not is_running(job_for(session)):
+            job = _spawn(session, entry["model"], entry["dataset"], entry["steps"], 0)
+            _write_queue(line[1:])
+            return job
+        _write_queue(line)
+        return place
 
 
 def _run_prefix(session: str) -> str:

@@ -41,6 +41,27 @@ st.latex(
     r"\qquad L_G=-\mathbb E\log D(G(z',c))\ \to\ \log 2\approx0.693"
 )
 
+
+@st.fragment(run_every=5)
+def waiting_line() -> None:
+    """A visitor in line for a slot: their place, refreshed every 5 s; their run starts by
+    itself when it is their turn (the page then reruns to show it)."""
+    turn = training_jobs.start_when_my_turn(session)
+    if turn is None:
+        return
+    if isinstance(turn, training_jobs.Job):
+        st.session_state[key("run")] = str(Path(turn.run_dir).resolve())
+        st.rerun(scope="app")
+    st.info(
+        f"You are number {turn} in line for a training slot ({training_jobs.max_runs()} on this "
+        "server). Your run starts by itself when it is your turn; keep this page open.",
+        icon=":material/hourglass_top:",
+    )
+    if st.button("Leave the line", key="training_leave_line"):
+        training_jobs.leave_queue(session)
+        st.rerun(scope="app")
+
+
 # --- start / cancel a run --------------------------------------------------------------------
 job = training_jobs.job_for(session)
 running = training_jobs.is_running(job)
@@ -69,6 +90,7 @@ with st.expander("Train a small model here (CPU, a few minutes)", expanded=runni
                 job = training_jobs.start(session, model, dataset, int(steps))
             except training_jobs.BusyError as exc:
                 st.warning(f"Busy: {exc}.", icon=":material/hourglass_top:")
+                training_jobs.enqueue(session, model, dataset, int(steps))
             except ValueError as exc:
                 st.error(str(exc))
             except OSError as exc:  # e.g. a read-only app folder on a Docker host
@@ -85,6 +107,8 @@ with st.expander("Train a small model here (CPU, a few minutes)", expanded=runni
         f"{len(training_jobs.running_jobs())} of {training_jobs.max_runs()} training "
         "slots on this server in use; one run per visitor."
     )
+    if not running:
+        waiting_line()
     if job is not None:
         tail = training_jobs.log_tail(job)
         if tail:

@@ -212,3 +212,36 @@ def test_shipped_embeddings_load_and_match_their_model():
             assert emb.weights_sha256 == embedding.weights_sha256(folder), (
                 f"{path} was made from other weights: python -m core embed {folder}"
             )
+
+
+def test_a_busy_server_keeps_a_line_and_starts_the_first_in_turn(tmp_path, monkeypatch):
+    from explorer import training_jobs as jobs
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path))
+    monkeypatch.setenv(jobs.MAX_RUNS_ENV, "0")  # every slot busy
+    with pytest.raises(jobs.BusyError, match="join the line"):
+        jobs.start("bob", "gan", "fake", 2000)
+    assert jobs.enqueue("bob", "gan", "fake", 2000) == 1
+    assert jobs.enqueue("carl", "gan", "fake", 10) == 2
+    assert jobs.enqueue("bob", "gan", "fake", 2000) == 1  # asking again keeps the place
+    assert jobs.start_when_my_turn("carl") == 2 and jobs.start_when_my_turn("zed") is None
+
+    monkeypatch.setenv(jobs.MAX_RUNS_ENV, "1")  # a slot frees up
+    with pytest.raises(jobs.BusyError, match="waiting"):
+        jobs.start("dan", "gan", "fake", 10)  # a newcomer cannot jump the line
+    assert jobs.start_when_my_turn("carl") == 2  # not first: still waits
+    job = jobs.start_when_my_turn("bob")
+    try:
+        assert isinstance(job, jobs.Job) and jobs.is_running(job)
+        assert jobs.queue_place("bob") is None and jobs.queue_place("carl") == 1
+        assert jobs.start_when_my_turn("carl") == 1  # first now, but the one slot is taken
+    finally:
+        assert jobs.cancel("bob", wait_s=10)
+    jobs.leave_queue("carl")
+    assert jobs.queue_place("carl") is None
+
+    jobs.enqueue("erin", "gan", "fake", 10)
+    monkeypatch.setattr(jobs, "QUEUE_STALE_S", -1.0)  # erin's page stopped asking
+    assert jobs.queue_place("erin") is None
+    (jobs.jobs_dir() / jobs.QUEUE_NAME).write_text("{not json")
+    assert jobs.queue_place("erin") is None  # a torn line file is an empty line

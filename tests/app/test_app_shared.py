@@ -82,3 +82,41 @@ def test_the_lesson_curves_are_computed_once_per_setting(env):
     assert perf.computes("lesson_curve") - before == first  # a second visitor computes nothing
     with pytest.raises(ValueError, match="not a lesson curve"):
         cache.lesson_curve("__import__", "os")
+
+
+def test_an_overloaded_server_says_busy_and_retries_instead_of_an_exception(env, monkeypatch):
+    calls = {"n": 0}
+    real = cache.sample_png
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(24, "Too many open files")  # EMFILE: out of descriptors for now
+        return real(*args)
+
+    monkeypatch.setattr(perf, "RETRY_WAIT_S", 0.0)
+    monkeypatch.setattr(cache, "sample_png", flaky)
+    at = app()
+    at.run()
+    assert not at.exception  # retried once: the page is there
+    assert [t.value for t in at.title] == ["t-GAN Explorer"] and len(image_urls(at)) == 1
+    assert calls["n"] == 2
+
+    def always(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(cache, "sample_png", always)
+    at = app()
+    at.run()
+    assert not at.exception
+    assert any("very busy" in w.value for w in at.warning)  # gave up politely after the retries
+
+
+def test_a_real_bug_is_not_hidden_as_busy(env, monkeypatch):
+    def broken(*args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cache, "sample_png", broken)
+    at = app()
+    at.run()
+    assert at.exception and "a bug" in at.exception[0].value
