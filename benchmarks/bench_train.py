@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train.py [--datasets mnist,cifar10] [--presets tgan,...] [--steps 5]
                                      [--repeats 3] [--device cpu|cuda|all] [--threads N]
+                                     [--sample-n 512] [--sample-only]
 
 For each model it times (a) a plain eager float32 reference loop written out here by hand
 (Gaussian noise, no conditioning or extra losses, same networks and batch), (b) our training step
@@ -11,7 +12,7 @@ sampling: core.sampling.sample (one seed per image, the path the app and evaluat
 G on a batch of randn. The variants alternate within one process (``--repeats`` rounds of
 ``--steps`` steps each) and each figure is the median round, so a load that comes and goes on a
 shared machine hits them alike. GPU rows only where CUDA is available. Figures only; nothing is
-asserted.
+asserted. ``--sample-only`` skips (a)-(c) and prints the sampling columns alone.
 """
 
 from __future__ import annotations
@@ -78,13 +79,16 @@ def reference_step(model, opt_g, opt_d, real: torch.Tensor, in_dim: int) -> None
 def bench_preset(preset: str, dataset: str, args, device: torch.device) -> str:
     """One table row: the eager reference, ours float32, ours bf16; then sampling."""
     cfg = model_config(preset, dataset)
+    in_dim = cfg.latent_dim + cfg.cond_dim
+    if args.sample_only:
+        samp = bench_sampling(cfg, in_dim, args, device)
+        return f"{preset:8s} {'-':>9s} {'-':>9s} {'-':>6s} {'-':>9s} {'-':>6s}   {samp}"
     real = torch.rand(args.batch_size, *cfg.image_shape, device=device) * 2 - 1
     labels = torch.randint(0, cfg.n_classes, (args.batch_size,), device=device)
     ref_model = build_model(cfg, seed=0).to(device).train()
     betas = (0.5, 0.999)
     opt_g = torch.optim.Adam(ref_model.generator.parameters(), lr=2e-4, betas=betas)
     opt_d = torch.optim.Adam(ref_model.discriminator.parameters(), lr=2e-4, betas=betas)
-    in_dim = cfg.latent_dim + cfg.cond_dim
     fns = {"eager": lambda: reference_step(ref_model, opt_g, opt_d, real, in_dim)}
     for name in ("float32", "bf16"):
         model = build_model(cfg, seed=0).to(device).train()
@@ -92,7 +96,16 @@ def bench_preset(preset: str, dataset: str, args, device: torch.device) -> str:
         noise = torch.Generator(device=device).manual_seed(0)
         fns[name] = lambda t=trainer, g=noise: t.step(real, labels, g)
     train = _rates(fns, args.batch_size, args.steps, args.repeats, device)
+    eager, f32, bf16 = train["eager"], train["float32"], train["bf16"]
+    samp = bench_sampling(cfg, in_dim, args, device)
+    return (
+        f"{preset:8s} {eager:9.0f} {f32:9.0f} {f32 / eager:6.2f} {bf16:9.0f} "
+        f"{bf16 / eager:6.2f}   {samp}"
+    )
 
+
+def bench_sampling(cfg, in_dim: int, args, device: torch.device) -> str:
+    """The sampling columns: core.sampling.sample (per seed) against G on randn, img/s."""
     model = build_model(cfg, seed=0).to(device).eval()
     seeds = list(range(args.sample_n))
 
@@ -107,12 +120,8 @@ def bench_preset(preset: str, dataset: str, args, device: torch.device) -> str:
         args.repeats,
         device,
     )
-    eager, f32, bf16 = train["eager"], train["float32"], train["bf16"]
     ours, ref = samp["ours"], samp["ref"]
-    return (
-        f"{preset:8s} {eager:9.0f} {f32:9.0f} {f32 / eager:6.2f} {bf16:9.0f} "
-        f"{bf16 / eager:6.2f}   {ours:9.0f} {ref:9.0f} {ours / ref:6.2f}"
-    )
+    return f"{ours:9.0f} {ref:9.0f} {ours / ref:6.2f}"
 
 
 def main() -> None:
@@ -127,6 +136,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--sample-n", type=int, default=512)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--sample-only", action="store_true", help="time sampling only (no training steps)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -3,10 +3,84 @@
 import numpy as np
 import pytest
 import torch
-from scipy import stats
+from scipy import special, stats
 
-from core.models import build_model, model_config
-from core.sampling import image_grid, latents_for_seeds
+from core.models import GAN_PRESETS, build_model, model_config
+from core.sampling import MAX_SEED, image_grid, latents_for_seeds, sample, seed_uniforms
+
+EDGE_SEEDS = [0, 1, 2, 41, 12345, MAX_SEED, 2**31 - 1, 2**32, 2**32 + 5, 2**63 + 9]
+
+
+def _fresh_generator_uniforms(seeds, width: int) -> torch.Tensor:
+    """The definition of a seed's uniforms: a new CPU generator per seed, then torch.rand."""
+    rows = [
+        torch.rand(width, generator=torch.Generator().manual_seed(int(s)), dtype=torch.float64)
+        for s in seeds
+    ]
+    return torch.stack(rows) if rows else torch.empty(0, width, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("width", [1, 32, 42, 102, 112, 700])  # 32-112: the presets' widths
+def test_seed_uniforms_are_bit_identical_to_a_fresh_generator_per_seed(width):
+    seeds = EDGE_SEEDS + list(range(100, 160))
+    assert torch.equal(seed_uniforms(seeds, width), _fresh_generator_uniforms(seeds, width))
+    assert seed_uniforms([], width).shape == (0, width)
+
+
+def test_seed_uniforms_are_pinned():
+    """torch's CPU generator (MT19937, 53-bit doubles) behind every shipped image: if a torch
+    upgrade changes these, every seed gives a new image and the shipped grids go stale."""
+    pinned = {
+        0: [0.9700530018065531, 0.707819864399788, 0.45938294312745087],
+        1: [0.06105327471962363, 0.2245545065676504, 0.23425251394483937],
+        999_999: [0.7893761331564296, 0.3489937176563519, 0.17078699061126534],
+    }
+    got = seed_uniforms(list(pinned), 3)
+    assert got.tolist() == list(pinned.values())
+
+
+@pytest.mark.parametrize("preset", GAN_PRESETS)
+@pytest.mark.parametrize(
+    "override", [{}, {"component": 3}, {"df": 1.5}, {"df": float("inf")}, {"scale": 2.0}]
+)
+def test_latents_are_the_inverse_cdfs_of_each_seeds_uniforms(preset, override):
+    """Seed s -> uniforms [component, chi-square, p normals, q codeword normals] -> draws, checked
+    seed by seed against scipy's inverse CDFs: fails if any seed's latent changes."""
+    model = build_model(model_config(preset, "fake", width=8), seed=0)
+    prior, codewords = model.prior, model.codewords
+    if "component" in override and prior.n_components <= 3:
+        pytest.skip("a one-component prior has no component 3 to fix")
+    seeds, labels = EDGE_SEEDS + list(range(40)), [i % 10 for i in range(len(EDGE_SEEDS) + 40)]
+    lat = latents_for_seeds(model, seeds, labels, **override)
+    p, q = prior.dim, codewords.dim if codewords is not None else 0
+    u = _fresh_generator_uniforms(seeds, 2 + p + q).numpy().clip(1e-16, 1 - 1e-16)
+    comp = override.get("component")
+    comp = (u[:, 0] * prior.n_components).astype(int) if comp is None else np.full(len(u), comp)
+    assert lat.component.tolist() == np.minimum(comp, prior.n_components - 1).tolist()
+    df = override.get("df", prior.df)
+    w = np.ones(len(u)) if df in (None, np.inf) else stats.chi2.ppf(u[:, 1], df) / df
+    mu, sigma = prior.mu.detach().double().numpy(), prior.sigma.detach().double().numpy()
+    t = special.ndtri(u[:, 2 : 2 + p]) / np.sqrt(w)[:, None]  # z = mu + scale sigma eps / sqrt(w)
+    z = mu[comp] + override.get("scale", 1.0) * sigma[comp] * t
+    torch.testing.assert_close(lat.z.double(), torch.from_numpy(z), rtol=2e-5, atol=2e-6)
+    if q:
+        means = codewords.mean(torch.tensor(labels)).double().numpy()
+        cond = means + codewords.sd * special.ndtri(u[:, 2 + p :])
+        torch.testing.assert_close(lat.cond.double(), torch.from_numpy(cond), rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("n", [3, 7])
+def test_one_batch_is_g_on_all_latents_and_batches_differ_by_rounding_only(n):
+    """sample() decodes in batches of ``batch_size``: one batch is exactly G on every latent at
+    once; a split changes an image by float rounding only (which is why the batch size, not
+    just the seed, fixes an image's last bits)."""
+    model = build_model(model_config("gan", "fake", width=8), seed=0).eval()
+    seeds = list(range(10, 10 + n))
+    whole = sample(model, seeds, batch_size=n)
+    with torch.no_grad():
+        assert torch.equal(whole.images, model.generate(whole.latents))
+    split = sample(model, seeds, batch_size=2).images
+    torch.testing.assert_close(whole.images, split, rtol=0, atol=1e-6)
 
 
 def test_per_seed_latents_follow_the_multivariate_t():
