@@ -13,6 +13,7 @@ switch p95 < 1.5 s. One browser session, one server (``streamlit run explorer/Ho
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import os
 import subprocess
@@ -30,6 +31,7 @@ from app_server import free_port, kill_group, wait_healthy  # noqa: E402
 
 from explorer.headless import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from explorer.sitemap import PAGES  # noqa: E402
+from explorer.warm import WARM_ENV, visit_all  # noqa: E402
 
 TIMEOUT_MS = 60_000
 IDLE = (
@@ -73,8 +75,8 @@ def slider_moves(tab, label: str, index: int, moves: int) -> list[float]:
     return out
 
 
-def page_switches(tab, rounds: int) -> tuple[list[float], list[float]]:
-    titled, settled = [], []
+def page_switches(tab, rounds: int) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    titled, settled, per_page = [], [], {}
     for _ in range(rounds):
         for page in [*PAGES[1:], PAGES[0]]:
             link = tab.locator('[data-testid="stSidebarNav"] a').filter(has_text=page.title).first
@@ -83,9 +85,10 @@ def page_switches(tab, rounds: int) -> tuple[list[float], list[float]]:
             link.click()
             tab.locator("h1").filter(has_text=page.title).first.wait_for(state="visible")
             titled.append(time.perf_counter() - start)
+            per_page.setdefault(page.url_path, []).append(titled[-1])
             settle(tab)
             settled.append(time.perf_counter() - start)
-    return titled, settled
+    return titled, settled, per_page
 
 
 def compute_only(folder: Path, moves: int) -> dict[str, list[float]]:
@@ -123,6 +126,7 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=28, help="radius 1 -> 8 in 0.25 steps: 28")
     ap.add_argument("--rounds", type=int, default=3, help="rounds through every page")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cold", action="store_true", help="no warm-up before the first visit")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -139,12 +143,17 @@ def main() -> int:
     argv = [str(exe), "run", "explorer/Home.py", "--server.headless", "true"]
     argv += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     env = dict(os.environ, TGAN_OFFLINE="1", OMP_NUM_THREADS=str(args.threads))
+    env[WARM_ENV] = "0"  # warmed below, as the Space's command does, before the first visit
     log = open(Path(tempfile.mkdtemp(prefix="bench-browser-")) / "streamlit.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         wait_healthy(proc, url)
+        if not args.cold:
+            start = time.perf_counter()
+            asyncio.run(visit_all(url))
+            print(f"warm-up (python -m explorer.warm): {time.perf_counter() - start:.1f} s")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             tab = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -154,7 +163,7 @@ def main() -> int:
             settle(tab)
             grid = slider_moves(tab, "Radius r (push into the tails)", -1, args.moves)
             single = slider_moves(tab, "z1", 0, args.moves)
-            titled, settled = page_switches(tab, args.rounds)
+            titled, settled, per_page = page_switches(tab, args.rounds)
             browser.close()
     finally:
         kill_group(proc.pid)
@@ -164,6 +173,9 @@ def main() -> int:
     print(f"  z1 slider -> new edited image     {pct(single)}")
     print(f"  page switch -> title visible      {pct(titled)}")
     print(f"  page switch -> run settled        {pct(settled)}")
+    for page, times in per_page.items():
+        shown = ", ".join(f"{t * 1000:.0f}" for t in times)
+        print(f"    -> {page:16s} title visible after {shown} ms")
     print(f"\ncompute only (in-process, {args.threads} threads, no server, no browser):")
     import torch
 

@@ -112,6 +112,8 @@ c_info.caption(
 
 
 def panel_figure(snap, prior: str, extent: float) -> go.Figure:
+    # SVG scatter, not WebGL: 600 points a trace draw faster than a WebGL context starts, and a
+    # laptop without a GPU (or headless Chromium) renders WebGL in software.
     fig = go.Figure()
     fig.add_heatmap(
         x=snap.grid,
@@ -124,7 +126,7 @@ def panel_figure(snap, prior: str, extent: float) -> go.Figure:
         showscale=False,
         hovertemplate="D(x) = %{z:.2f}<extra></extra>",
     )
-    fig.add_scattergl(
+    fig.add_scatter(
         x=snap.real[:, 0],
         y=snap.real[:, 1],
         mode="markers",
@@ -133,7 +135,7 @@ def panel_figure(snap, prior: str, extent: float) -> go.Figure:
     )
     if show_warp and snap.warp is not None:
         for line in snap.warp:
-            fig.add_scattergl(
+            fig.add_scatter(
                 x=line[:, 0],
                 y=line[:, 1],
                 mode="lines",
@@ -141,7 +143,7 @@ def panel_figure(snap, prior: str, extent: float) -> go.Figure:
                 hoverinfo="skip",
                 line=dict(width=1, color="rgba(40,40,40,0.35)"),
             )
-    fig.add_scattergl(
+    fig.add_scatter(
         x=snap.fake[:, 0],
         y=snap.fake[:, 1],
         mode="markers",
@@ -161,7 +163,7 @@ def panel_figure(snap, prior: str, extent: float) -> go.Figure:
 def latent_figure(snap) -> go.Figure:
     fig = go.Figure()
     lim = float(np.percentile(np.abs(snap.latent), 98)) + 0.5
-    fig.add_scattergl(
+    fig.add_scatter(
         x=snap.latent[:, 0],
         y=snap.latent[:, 1],
         mode="markers",
@@ -170,7 +172,7 @@ def latent_figure(snap) -> go.Figure:
         hoverinfo="text",
     )
     if len(snap.mu) > 1:
-        fig.add_scattergl(
+        fig.add_scatter(
             x=snap.mu[:, 0],
             y=snap.mu[:, 1],
             mode="markers",
