@@ -4,7 +4,8 @@
 
 Runs ``streamlit run explorer/Home.py <options>`` and, once the server answers, the warm-up
 (``explorer.warm``: every page's default view computed once), so the first student of a class
-does not wait for the grids. Signals go to Streamlit; its exit status is ours.
+does not wait for the grids (``TGAN_APP_WARM=0``: no warm-up). Signals go to Streamlit; its exit
+status is ours.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def main(argv: list[str]) -> int:
     proc = subprocess.Popen(cmd, env=env)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda number, _frame: proc.send_signal(number))
-    threading.Thread(target=warm_up, args=(local_url(argv),), daemon=True).start()
+    if os.environ.get(WARM_ENV, "1") != "0":  # TGAN_APP_WARM=0: no warm-up at all
+        threading.Thread(target=warm_up, args=(local_url(argv),), daemon=True).start()
     return proc.wait()
 
 

@@ -124,7 +124,8 @@ def running_app(
     given (needs root); yields the base URL; always kills the server's process group."""
     port = free_port()
     argv = localised(start_command(), port)
-    env = dict(os.environ, **env_extra)
+    # The tests visit pages themselves: a warm-up of every page would only compete with them.
+    env = dict(os.environ, **{"TGAN_APP_WARM": "0", **env_extra})
     log = open(env_extra.get("TGAN_APP_LOG", os.devnull), "wb")  # noqa: SIM115
     if uid is not None:
         argv, env = as_user(uid) + _portable(argv, env), dict(env, PYTHONPATH=_site_packages())

@@ -11,18 +11,6 @@ from app_support import app, chart_specs, image_urls, make_zoo, open_page, write
 from explorer.sitemap import PAGES
 
 
-@pytest.fixture(scope="module")
-def zoo_dir(tmp_path_factory):
-    return make_zoo(tmp_path_factory.mktemp("app"))
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo_dir / "pretrained"))
-    monkeypatch.setenv("TGAN_RUNS", str(zoo_dir / "runs"))
-    return zoo_dir
-
-
 def test_entry_opens_home():
     at = app()
     at.run()

@@ -11,7 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
-from app_support import app, chart_specs, make_zoo, open_page
+from app_support import app, chart_specs, open_page
 
 LONG = (
     "tgan[codeword_mean=onehot,d_classifies_fakes=False,d_projection=True,augment_shift=4,"
@@ -26,18 +26,6 @@ REPORT_CSV = (
     "fashion,tgan,500,10000,3,seeds,2.3,0.34,0.40,0.03\n"
     "cifar10,tgan,2000,10000,3,seeds,2.9,0.33,0.55,0.02\n"
 )
-
-
-@pytest.fixture(scope="module")
-def zoo_dir(tmp_path_factory):
-    return make_zoo(tmp_path_factory.mktemp("classroom"))
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo_dir / "pretrained"))
-    monkeypatch.setenv("TGAN_RUNS", str(zoo_dir / "runs"))
-    return zoo_dir
 
 
 def _array(value) -> list:

@@ -7,21 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from app_support import app, image_urls, make_zoo, open_page
+from app_support import app, image_urls, open_page
 
 from explorer import cache, perf
-
-
-@pytest.fixture(scope="module")
-def zoo_dir(tmp_path_factory):
-    return make_zoo(tmp_path_factory.mktemp("shared"))
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo_dir / "pretrained"))
-    monkeypatch.setenv("TGAN_RUNS", str(zoo_dir / "runs"))
-    return zoo_dir
 
 
 def test_a_default_view_is_computed_once_for_many_sessions(env):

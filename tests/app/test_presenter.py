@@ -7,22 +7,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-from app_support import app, chart_specs, make_zoo, open_page
+from app_support import app, chart_specs, open_page
 
 from explorer import presenter
-
-
-@pytest.fixture(scope="module")
-def zoo_dir(tmp_path_factory):
-    return make_zoo(tmp_path_factory.mktemp("presenter"))
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo_dir / "pretrained"))
-    monkeypatch.setenv("TGAN_RUNS", str(zoo_dir / "runs"))
-    return zoo_dir
 
 
 def test_presenter_home_names_the_classes_over_a_full_width_grid(env):
