@@ -17,11 +17,11 @@ data:  ## MNIST, Fashion-MNIST and CIFAR-10 into ./data (or $TGAN_DATA)
 	$(PY) -m core data mnist fashion $(if $(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),--mnist-from $(SHARED_MNIST))
 	-$(PY) -m core data cifar10
 
-test:  ## the full default suite (CI runs this)
-	$(PY) -m pytest -q
+test:  ## the full default suite (CI runs this): two workers, one test file each at a time
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-fast:
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow and not browser"
 
 lint:
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
