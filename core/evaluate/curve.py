@@ -74,6 +74,9 @@ class CurveScorer:
         with torch.random.fork_rng(devices=[]):
             images = sample(model, list(range(n)), labels.tolist()).images
         model.train()
+        keys = ("fd", "fidelity", "diversity", "is", "precision", "recall")
+        if not torch.isfinite(images).all():  # a diverged G: no score, the run goes on
+            return {f"{key}{tag}": None for key in keys}
         logits, feats = self.judge.logits_and_features(images)
         probs = torch.softmax(logits.double(), dim=1)
         ref, _ = reference_features(self.judge, self.dataset, n, self.data_root)
@@ -103,7 +106,8 @@ class CurveScorer:
             "judge": self.judge.name,
             "n_samples": self.n,
             "sample_seeds": f"0-{self.n - 1}",
-            **values,
+            # a diverged G (NaN images) scores null: the curve shows it, the run goes on
+            **{k: None if v is None or not np.isfinite(v) else float(v) for k, v in values.items()},
         }
         append_line(run_dir / SCORES_NAME, json.dumps(row, allow_nan=False))
         return row

@@ -109,6 +109,17 @@ def test_scoring_leaves_the_model_and_the_global_rng_as_they_were(fake_judge):
     assert values == scorer.score(model)  # fixed seeds: the same model scores the same
 
 
+def test_a_diverged_generator_scores_null_and_the_run_goes_on(tmp_path, fake_judge):
+    scorer = CurveScorer("fake", 40, judge=fake_judge)
+    model = build_model(model_config("dcgan", "fake", width=8), seed=0).train()
+    with torch.no_grad():
+        for p in model.generator.parameters():
+            p.fill_(float("nan"))  # what a blown-up run looks like
+    row = scorer.append(tmp_path, model, step=10, wall_time=1.0)
+    assert row["fd40"] is None  # NaN is not JSON: it is written as null
+    assert read_curve(tmp_path)[0]["step"] == 10
+
+
 def test_eval_options_are_checked():
     with pytest.raises(ConfigError, match="eval_samples"):
         TrainConfig(eval_samples=10)
