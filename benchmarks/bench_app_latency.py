@@ -4,7 +4,7 @@ page's first render in a fresh session of a warm server. Prints p50 / p95; asser
     python benchmarks/bench_app_latency.py [--threads 2] [--moves 60] [--renders 5]
 
 Targets (issue 5, 2 CPU cores): MNIST grid < 50 ms p95, CIFAR-10 grid < 200 ms p95, every page's
-first render < 3 s warm. The grid path is the page's own: ``explorer.cache.sample_grid`` minus
+first render < 3 s warm. The grid path is the page's own: ``explorer.cache.sample_png`` minus
 the memo (every move is a new value), i.e. ``core.sampling.sample`` + ``image_grid`` + the PNG
 encoding ``st.image`` does. Models: the zoo's t-GANs when shipped, else a t-GAN of the same
 architecture with initial weights (the cost does not depend on the weights); the line says which.

@@ -116,33 +116,6 @@ def _entry_by_folder(folder: str) -> ZooEntry:
     raise FileNotFoundError(f"{folder} is no longer a model folder")
 
 
-def _sample_grid(folder, seeds, labels, df, scale, component, nrow) -> np.ndarray:
-    net = model(_entry_by_folder(folder))
-    images = sample(
-        net,
-        list(seeds),
-        None if labels is None else list(labels),
-        df=df,
-        scale=scale,
-        component=component,
-    ).images
-    return image_grid(images, nrow=nrow)
-
-
-@perf.shared_data(max_entries=256)
-def sample_grid(
-    folder: str,
-    seeds: tuple[int, ...],
-    labels: tuple[int, ...] | None,
-    df: float | None,
-    scale: float,
-    component: int | None,
-    nrow: int,
-) -> np.ndarray:
-    """uint8 grid (H, W, C) of G's images for one seed per image (``core.sampling.sample``)."""
-    return _sample_grid(folder, seeds, labels, df, scale, component, nrow)
-
-
 def png_bytes(grid: np.ndarray) -> bytes:
     """A uint8 (H, W, C) grid as PNG: encoded once, then every session's ``st.image`` only
     hashes the bytes (a numpy array would be encoded again on every run)."""
@@ -161,8 +134,23 @@ def sample_png(
     component: int | None,
     nrow: int,
 ) -> bytes:
-    """``sample_grid`` as PNG bytes."""
-    return png_bytes(_sample_grid(folder, seeds, labels, df, scale, component, nrow))
+    """PNG of G's images for one seed per image (``core.sampling.sample``), ``nrow`` a row."""
+    net = model(_entry_by_folder(folder))
+    images = sample(
+        net,
+        list(seeds),
+        None if labels is None else list(labels),
+        df=df,
+        scale=scale,
+        component=component,
+    ).images
+    return png_bytes(image_grid(images, nrow=nrow))
+
+
+def sample_grid(*args) -> np.ndarray:
+    """``sample_png`` (same arguments) as a uint8 (H, W, C) array, for plots of the grid."""
+    grid = np.asarray(Image.open(io.BytesIO(sample_png(*args))))
+    return grid[..., None] if grid.ndim == 2 else grid
 
 
 @perf.shared_data(max_entries=64)

@@ -1,7 +1,7 @@
 """What each rerun of the app costs, and the shared caches' bookkeeping.
 
 ``shared_data`` is ``st.cache_data`` (shared by every session, bounded, with a TTL) that also
-counts calls and computes per function: ``computes("sample_grid")`` says how often the work was
+counts calls and computes per function: ``computes("sample_png")`` says how often the work was
 really done in this process (tests prove a default view is computed once for many sessions).
 
 ``rerun(page)`` wraps one script run (Home.py around ``navigation.run()``; ``fragment`` around a
