@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.explore import embedding
-from explorer import cache, presenter, state, widgets
+from explorer import cache, perf, presenter, state, widgets
 from explorer.sitemap import TITLES
 
 PAGE = "tsne"
@@ -41,7 +41,7 @@ st.latex(
 )
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@perf.shared_data(max_entries=8, name="tsne_shipped")
 def shipped(folder: str, root: str) -> embedding.EmbeddingSet | None:
     """The precomputed embeddings of a zoo model, if shipped and made from these weights."""
     path = embedding.precomputed_path(folder, root)
