@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # python explorer/serve.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.warm import WARM_ENV, visit_all, wait_healthy  # noqa: E402
+from explorer.warm import WARM_ENV, local_url, visit_all, wait_healthy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,15 +34,6 @@ def option(argv: list[str], name: str, default: str) -> str:
         if arg == f"--{name}" and i + 1 < len(argv):
             return argv[i + 1]
     return default
-
-
-def local_url(argv: list[str]) -> str:
-    address = option(argv, "server.address", "127.0.0.1")
-    if address in ("", "0.0.0.0", "::"):
-        address = "127.0.0.1"
-    base = option(argv, "server.baseUrlPath", "").strip("/")
-    url = f"http://{address}:{option(argv, 'server.port', '8501')}"
-    return url + (f"/{base}" if base else "")
 
 
 def warm_up(url: str) -> None:
@@ -66,7 +57,12 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda number, _frame: proc.send_signal(number))
     if os.environ.get(WARM_ENV, "1") != "0":  # TGAN_APP_WARM=0: no warm-up at all
-        threading.Thread(target=warm_up, args=(local_url(argv),), daemon=True).start()
+        url = local_url(
+            option(argv, "server.address", ""),
+            option(argv, "server.port", "8501"),
+            option(argv, "server.baseUrlPath", ""),
+        )
+        threading.Thread(target=warm_up, args=(url,), daemon=True).start()
     return proc.wait()
 
 

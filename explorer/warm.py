@@ -58,15 +58,24 @@ def wait_healthy(url: str, seconds: float) -> bool:
     return False
 
 
+def local_url(address: str | None, port: int | str, base: str | None = "") -> str:
+    """The server's address as seen from its own host (127.0.0.1 when it listens on every
+    interface), with its base URL path."""
+    if address in (None, "", "0.0.0.0", "::"):
+        address = "127.0.0.1"
+    base = (base or "").strip("/")
+    return f"http://{address}:{port}" + (f"/{base}" if base else "")
+
+
 def own_url() -> str:
-    """This server's own address (127.0.0.1 when it listens on every interface)."""
+    """This Streamlit server's own address (``local_url`` of its options)."""
     import streamlit as st  # lazy: the CLI above runs without a Streamlit server
 
-    address = st.get_option("server.address") or "127.0.0.1"
-    if address in ("0.0.0.0", "::"):
-        address = "127.0.0.1"
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"http://{address}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
+    return local_url(
+        st.get_option("server.address"),
+        st.get_option("server.port"),
+        st.get_option("server.baseUrlPath"),
+    )
 
 
 def start_in_background() -> bool:

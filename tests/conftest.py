@@ -9,9 +9,10 @@ os.environ.setdefault("TGAN_OFFLINE", "1")  # tests never download
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_train_config():
-    """A training config that finishes in a second or two on the CPU."""
+    """A factory of training configs that finish in a second or two on the CPU (keyword
+    arguments override the defaults); a pure function, so any fixture scope may use it."""
     from core.config import TrainConfig
 
     def make(**kw):

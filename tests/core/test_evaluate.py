@@ -16,22 +16,10 @@ from core.evaluate.judge_training import accuracy
 
 
 @pytest.fixture(scope="module")
-def fake_run(tmp_path_factory):
-    from core.config import TrainConfig
+def fake_run(tmp_path_factory, tiny_train_config):
     from core.train import train
 
-    cfg = TrainConfig(
-        model="tgan",
-        dataset="fake",
-        n_train=200,
-        steps=6,
-        batch_size=16,
-        log_every=2,
-        sample_every=6,
-        checkpoint_every=6,
-        device="cpu",
-        seed=0,
-    )
+    cfg = tiny_train_config(sample_every=6, checkpoint_every=6)
     return train(cfg, tmp_path_factory.mktemp("runs") / "tgan-fake", progress=False)
 
 

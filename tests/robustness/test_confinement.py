@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from core.__main__ import main
-from core.config import TrainConfig
 from core.paths import REPO_ROOT, RUNS_ENV, ConfinementError, confine, confine_run_dir, runs_root
 from core.run_dir import TrainingError
 from core.train import train
@@ -148,7 +147,7 @@ def test_the_cli_refuses_a_run_dir_through_an_escaping_symlink(tree, monkeypatch
 
 
 @pytest.mark.parametrize("name", ["stats.jsonl", "samples", "checkpoint.safetensors"])
-def test_training_refuses_run_dir_files_that_link_out(tmp_path, name):
+def test_training_refuses_run_dir_files_that_link_out(tmp_path, name, tiny_train_config):
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "keep.txt").write_text("untouched")
@@ -156,17 +155,7 @@ def test_training_refuses_run_dir_files_that_link_out(tmp_path, name):
     run.mkdir()
     target = victim if name == "samples" else victim / "keep.txt"
     (run / name).symlink_to(target)
-    cfg = TrainConfig(
-        model="tgan",
-        dataset="fake",
-        n_train=100,
-        steps=2,
-        batch_size=16,
-        device="cpu",
-        log_every=1,
-        sample_every=1,
-        checkpoint_every=1,
-    )
+    cfg = tiny_train_config(n_train=100, steps=2, log_every=1, sample_every=1, checkpoint_every=1)
     with pytest.raises(TrainingError, match=f"{name} of the run .* outside"):
         train(cfg, run, model_overrides={"width": 8}, progress=False)
     assert _listing(victim) == ["keep.txt"] and (victim / "keep.txt").read_text() == "untouched"

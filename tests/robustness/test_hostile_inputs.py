@@ -24,7 +24,6 @@ from hostile_support import REPO, RUN
 from hostile_zoo_cases import ZOO_AND_PATH_CASES
 
 from core.__main__ import main
-from core.config import TrainConfig
 from core.reproduce import main as reproduce_main
 from core.train import train
 
@@ -32,20 +31,10 @@ CASES = CLI_AND_CONFIG_CASES + FILE_CASES + ZOO_AND_PATH_CASES
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
+def template(tmp_path_factory, tiny_train_config) -> Path:
     """A finished two-step run (width 8, fake data) that each row copies and breaks."""
     root = tmp_path_factory.mktemp("template")
-    cfg = TrainConfig(
-        model="tgan",
-        dataset="fake",
-        n_train=100,
-        steps=2,
-        batch_size=16,
-        log_every=1,
-        sample_every=2,
-        checkpoint_every=2,
-        device="cpu",
-    )
+    cfg = tiny_train_config(n_train=100, steps=2, log_every=1, sample_every=2, checkpoint_every=2)
     train(cfg, root / "run", model_overrides={"width": 8}, progress=False)
     return root / "run"
 

@@ -56,19 +56,9 @@ FORMATS: dict[str, Callable[[Path], bytes]] = {
 
 
 @pytest.fixture(scope="module")
-def good_run(tmp_path_factory) -> Path:
+def good_run(tmp_path_factory, tiny_train_config) -> Path:
     root = tmp_path_factory.mktemp("pickle")
-    cfg = TrainConfig(
-        model="tgan",
-        dataset="fake",
-        n_train=100,
-        steps=2,
-        batch_size=16,
-        log_every=1,
-        sample_every=2,
-        checkpoint_every=2,
-        device="cpu",
-    )
+    cfg = tiny_train_config(n_train=100, steps=2, log_every=1, sample_every=2, checkpoint_every=2)
     return train(cfg, root / "run", model_overrides={"width": 8}, progress=False)
 
 
