@@ -159,3 +159,38 @@ def plateau(
         return False
     scale = abs(curve_values(curve, metric)[-1]) if relative else 1.0
     return span <= tol * scale
+
+
+FLAT_DRIFT = 0.10  # "flat": the fitted line moves FD by at most 10% over the last 25% of steps
+
+
+def tail_drift(curve: list[dict], share: float = 0.25, metric: str = "fd") -> dict | None:
+    """How much ``metric`` still moved over the last ``share`` of the steps: a least-squares
+    line through the points in that window, its change from the window's first step to the
+    last as a fraction of the window's mean (``drift``, negative = still falling), and max - min
+    over the mean (``spread``). None with fewer than 3 points in the window."""
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    points = [(row["step"], value) for row in curve for value in curve_values([row], metric)]
+    if not points:
+        return None
+    last = points[-1][0]
+    window = [(s, v) for s, v in points if s >= (1 - share) * last]
+    if len(window) < 3:
+        return None
+    steps, values = np.array(window, dtype=float).T
+    slope = np.polyfit(steps, values, 1)[0]
+    mean = float(np.mean(values))
+    scale = abs(mean) or 1.0
+    drift = float(slope * (steps[-1] - steps[0]) / scale)
+    return {
+        "from_step": int(steps[0]),
+        "to_step": int(steps[-1]),
+        "points": len(window),
+        "first": float(points[0][1]),
+        "window_mean": mean,
+        "last": float(values[-1]),
+        "drift": drift,
+        "spread": float((values.max() - values.min()) / scale),
+        "flat": abs(drift) <= FLAT_DRIFT,
+    }

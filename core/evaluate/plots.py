@@ -97,3 +97,70 @@ def _draw_score_axis(draw, points, xy, loss_range, x_axis, name) -> None:
     for x, y in xys:
         draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=SCORE_COLOUR)
     draw.text((x_axis - 96, 10), f"{name} (right axis)", fill=SCORE_COLOUR)
+
+
+PALETTE = (
+    (200, 30, 30),
+    (30, 60, 200),
+    (20, 140, 60),
+    (150, 60, 170),
+    (230, 130, 0),
+    (0, 150, 160),
+)
+
+
+def score_curves_png(
+    series: list[tuple[str, list[tuple[int, float]]]],
+    out_path: str | os.PathLike,
+    title: str,
+    metric: str = "FD",
+) -> Path:
+    """Score curves of several runs on one axis: ``series`` is [(name, [(step, value), ...])];
+    runs with the same name (the seeds of one entry) share a colour, and the legend names each
+    colour once. The last 25% of the steps is shaded: the window the report's flatness is
+    measured over."""
+    series = [(name, pts) for name, pts in series if pts]
+    if not series:
+        raise ValueError(f"{out_path}: no score points to plot")
+    names = list(dict.fromkeys(name for name, _ in series))
+    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    steps = [s for _, pts in series for s, _ in pts]
+    values = [v for _, pts in series for _, v in pts]
+    first, last = min(steps), max(steps)
+    lo, hi = 0.0, max(values) * 1.05 or 1.0
+    legend_h = 16 * len(names)
+    width, height, left, right, top, bottom = 720, 360 + legend_h, 60, 20, 36 + legend_h, 44
+
+    def xy(step: float, value: float) -> tuple[float, float]:
+        x = left + (width - left - right) * (step - first) / max(1, last - first)
+        y = top + (height - top - bottom) * (hi - value) / (hi - lo)
+        return x, y
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    x0, _ = xy(first + 0.75 * (last - first), hi)
+    draw.rectangle([x0, top, width - right, height - bottom], fill=(238, 238, 238))
+    draw.rectangle([left, top, width - right, height - bottom], outline="black")
+    for k in range(5):
+        value = lo + (hi - lo) * k / 4
+        _, y = xy(first, value)
+        draw.line([left - 4, y, left, y], fill="black")
+        draw.text((8, y - 6), f"{value:.3g}", fill="black")
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        step = first + frac * (last - first)
+        x, _ = xy(step, lo)
+        draw.text((x - 14, height - bottom + 6), f"{int(step)}", fill="black")
+    for name, pts in series:
+        xys = [xy(s, v) for s, v in pts]
+        if len(xys) > 1:
+            draw.line(xys, fill=colour[name], width=2)
+        for x, y in xys:
+            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour[name])
+    draw.text((left, 10), title, fill="black")
+    for i, name in enumerate(names):
+        draw.text((left, 28 + 16 * i), f"-- {name}", fill=colour[name])
+    draw.text((width // 2 - 60, height - 18), f"step ({metric}; last 25% shaded)", fill="black")
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    atomic_write_bytes(out_path, buf.getvalue())
+    return Path(out_path)

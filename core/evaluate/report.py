@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_write_text, load_json_file
+from core.atomic import atomic_write_text, load_json_file, read_json
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
-from core.evaluate.plots import loss_curve_png
+from core.evaluate.curve import FLAT_DRIFT, curve_values, read_curve, tail_drift
+from core.evaluate.plots import loss_curve_png, score_curves_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
+from core.evaluate.tracks import TRACKS, track_of
 from core.explore.toy_study import study_markdown
 from core.paths import repo_relative
 from core.run_dir import SCORES_NAME
@@ -31,6 +33,7 @@ METRIC_BASES = (
 )
 DATASET_ORDER = ("mnist", "fashion", "cifar10")
 MODEL_ORDER = ("real", "gan", "dcgan", "acgan", "deligan", "tgan", "pixelcnn")
+TRACK_ORDER = TRACKS
 
 
 @dataclasses.dataclass
@@ -54,6 +57,12 @@ class ReportRow:
     steps: int | None
     sources: list  # each member's run, as its metrics.json names it
     folders: list = dataclasses.field(default_factory=list)  # where each metrics.json was found
+    prior: str | None = None  # the latent prior (model_config), None for real data / PixelCNN
+
+    @property
+    def track(self) -> str:
+        """paper | modern | study (core/evaluate/tracks.py); real data has none ("-")."""
+        return "-" if self.kind == "real" else track_of(self.model)
 
     @property
     def error_bars(self) -> str:
@@ -111,7 +120,8 @@ def _run_value(result: dict, base: str) -> tuple[float | None, float | None]:
 
 
 def group_rows(results: list[dict]) -> list[ReportRow]:
-    """Group results by (kind, model, data set, regime, judge, N); mean and error over seeds.
+    """Group results by (kind, model, data set, regime, judge, N, steps); mean and error over
+    seeds. Runs of one recipe trained for different numbers of steps are different rows.
 
     A training seed scored twice (a run and its shipped copy) counts once: the latest result.
     """
@@ -131,9 +141,9 @@ def group_rows(results: list[dict]) -> list[ReportRow]:
             latest[key] = r
     groups: dict[tuple, list[dict]] = {}
     for key, r in latest.items():
-        groups.setdefault(key[:6], []).append(r)
+        groups.setdefault(key[:6] + key[7:], []).append(r)
     rows = []
-    for (kind, model, dataset, regime, judge, n), members in groups.items():
+    for (kind, model, dataset, regime, judge, n, _), members in groups.items():
         members.sort(key=lambda r: (r.get("train_seed") is None, r.get("train_seed")))
         values = {}
         for base in METRIC_BASES:
@@ -161,6 +171,7 @@ def group_rows(results: list[dict]) -> list[ReportRow]:
                 members[0].get("steps"),
                 [r.get("source") or r["_folder"] for r in members],
                 [r["_folder"] for r in members],
+                (members[0].get("model_config") or {}).get("prior"),
             )
         )
     return sorted(rows, key=_row_order)
@@ -170,7 +181,18 @@ def _row_order(row: ReportRow) -> tuple:
     d = DATASET_ORDER.index(row.dataset) if row.dataset in DATASET_ORDER else 99
     m = MODEL_ORDER.index(row.preset) if row.preset in MODEL_ORDER else 98
     m = -1 if row.kind == "real" else m
-    return (d, row.dataset, m, row.model, row.regime != "500", row.regime, row.judge)
+    t = TRACK_ORDER.index(row.track) if row.track in TRACK_ORDER else -1
+    return (
+        d,
+        row.dataset,
+        t,
+        m,
+        row.model,
+        row.regime != "500",
+        row.regime,
+        row.steps or 0,
+        row.judge,
+    )
 
 
 def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:
@@ -181,8 +203,10 @@ def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:
 
 TABLE_COLUMNS = (
     "data set",
+    "track",
     "model",
     "regime",
+    "steps",
     "N",
     "seeds",
     "IS",
@@ -207,8 +231,10 @@ def markdown_table(rows: list[ReportRow]) -> str:
         name = f"**{row.model}**" if row.kind == "real" else row.model
         cells = [
             row.dataset,
+            row.track,
             name,
             row.regime,
+            "-" if row.steps is None else f"{row.steps:,}",
             str(row.n_samples),
             seeds,
             _cell(*v["is"]),
@@ -232,13 +258,14 @@ def csv_text(rows: list[ReportRow]) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    header = ["dataset", "model", "regime", "n_samples", "n_seeds", "error_bars"]
+    header = ["dataset", "track", "model", "regime", "n_samples", "n_seeds", "error_bars"]
     header += [f"{b}_{s}" for b in METRIC_BASES for s in ("mean", "err")]
     header += ["train_wall_time_s", "steps", "judge", "sources"]
     writer.writerow(header)
     for row in rows:
         out = [
             row.dataset,
+            row.track,
             row.model,
             row.regime,
             row.n_samples,
@@ -251,6 +278,83 @@ def csv_text(rows: list[ReportRow]) -> str:
         out += [row.train_wall_time_s or "", row.steps or "", row.judge, ";".join(row.sources)]
         writer.writerow(out)
     return buf.getvalue()
+
+
+def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
+    """{entry: {seed: score curve}} of every entry beside the report: each seed's
+    ``seeds/s<seed>/scores.jsonl`` (``reproduce batch`` copies it there), else the entry's own
+    ``scores.jsonl`` for its shipped seed (entry.json)."""
+    found: dict[str, dict[int, list[dict]]] = {}
+    for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()) if out_dir.is_dir() else []:
+        curves: dict[int, list[dict]] = {}
+        for path in sorted(folder.glob(f"seeds/s*/{SCORES_NAME}")):
+            seed = path.parent.name[1:]
+            if seed.isdigit():
+                curves[int(seed)] = read_curve(path)
+        info = read_json(folder / "entry.json") or {}
+        seed = info.get("seed")
+        if (folder / SCORES_NAME).is_file() and isinstance(seed, int) and seed not in curves:
+            curves[seed] = read_curve(folder / SCORES_NAME)
+        curves = {s: c for s, c in curves.items() if c}
+        if curves:
+            found[folder.name] = dict(sorted(curves.items()))
+    return found
+
+
+def curves_section(out_dir: Path) -> list[str]:
+    """The report's score-curve section: per entry and seed, FD from its first point to its
+    last and how far it still moved over the last 25% of the steps (``tail_drift``), and one
+    figure per data set with every curve."""
+    found = shipped_curves(out_dir)
+    if not found:
+        return []
+    lines = [
+        "## Score curves: trained to the plateau?",
+        "",
+        "Each run with `--eval-every` scored its generator during training (2,000 fixed seeds "
+        "unless said, the data set's judge). *Drift*: a least-squares line through the FD points "
+        "of the last 25% of the steps, its change over that window as a share of the window's "
+        f"mean FD (negative: still improving); *flat* when |drift| <= {FLAT_DRIFT:.0%}. "
+        "*Spread*: max - min over the same window, as a share of its mean (the points' noise).",
+        "",
+        "| entry | seed | points | FD first -> last | drift, last 25% | spread | flat | "
+        "fidelity, last | diversity, last |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    by_dataset: dict[str, list[tuple[str, list[tuple[int, float]]]]] = {}
+    for name, curves in found.items():
+        for seed, curve in curves.items():
+            d = tail_drift(curve)
+            last = curve[-1]
+            tag = protocol(last.get("n_samples") or 0) if last.get("n_samples") else ""
+
+            def cell(key: str, row: dict = last, tag: str = tag) -> str:
+                value = row.get(f"{key}{tag}")
+                return "n/a" if not isinstance(value, int | float) else f"{value:.3f}"
+
+            fd = curve_values(curve, "fd")
+            span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
+            steps = f"{len(curve)} ({curve[0]['step']}-{last['step']})"
+            if d is None:
+                lines.append(
+                    f"| {name} | {seed} | {steps} | {span} | too few points | - | - | "
+                    f"{cell('fidelity')} | {cell('diversity')} |"
+                )
+            else:
+                lines.append(
+                    f"| {name} | {seed} | {steps} | {span} | {d['drift']:+.1%} | "
+                    f"{d['spread']:.1%} | {'yes' if d['flat'] else '**no**'} | "
+                    f"{cell('fidelity')} | {cell('diversity')} |"
+                )
+            dataset = name.split("-")[1] if "-" in name else "?"
+            points = [(r["step"], v) for r in curve for v in curve_values([r], "fd")]
+            by_dataset.setdefault(dataset, []).append((name, points))
+    lines.append("")
+    for dataset, series in by_dataset.items():
+        png = out_dir / f"curves-{dataset}.png"
+        score_curves_png(series, png, f"{dataset}: FD of every scored run (one line a seed)")
+        lines += [f"![{dataset} score curves]({png.name})", ""]
+    return lines
 
 
 def _figures_and_notes(roots: list[Path], out_dir: Path) -> list[str]:
@@ -321,6 +425,7 @@ def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path
             claims_markdown(claims),
             "",
             *filter(None, [study_markdown(md_path.parent / "toy" / "study.json")]),
+            *curves_section(md_path.parent),
             *_figures_and_notes(roots, md_path.parent),
         ]
     )

@@ -10,10 +10,12 @@ scores n samples of one class with the data set's judge:
   by the same for real test images of that class (1 = as varied as the real class; 0 = one
   image repeated).
 
-Which twin: ``lineup`` picks, for a t-GAN, the zoo entry of the same data set and preset whose
-prior is not a t mixture and whose name shares the longest prefix (``tgan-mnist-500`` ->
-``tgan-mnist-500-gmm``: the same recipe with the prior swapped), plus the DeLiGAN and DCGAN of
-the same data set and regime where they exist, and says whether the twin is exact.
+Which twin: ``lineup`` picks, for a t-GAN, its exact twin: the entry named ``<t-GAN>-gaussian``
+(a single Gaussian prior), else ``<t-GAN>-gmm`` (a Gaussian mixture), each the same recipe with
+only the prior swapped (``tgan-mnist-500-modern`` -> ``tgan-mnist-500-modern-gaussian``). Without
+one it takes the entry of the same data set and preset whose prior is not a t mixture and whose
+name shares the longest prefix, and says the pair is not exact. The DeLiGAN and DCGAN of the
+same data set and regime come along where they exist.
 """
 
 from __future__ import annotations
@@ -68,9 +70,21 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
+TWIN_PRIORS = ("gaussian", "gmm")  # the exact twins' priors, the one raced first first
+
+
 def is_exact_twin(tgan: ZooEntry, other: ZooEntry) -> bool:
-    """``other`` is ``tgan``'s recipe with only the prior swapped (named ``<tgan>-gmm``)."""
-    return other.name == f"{tgan.name}-gmm" and other.prior != "tmix"
+    """``other`` is ``tgan``'s recipe with only the prior swapped: named ``<tgan>-<its prior>``
+    with a prior of TWIN_PRIORS."""
+    return other.prior in TWIN_PRIORS and other.name == f"{tgan.name}-{other.prior}"
+
+
+def _twin_rank(tgan: ZooEntry, other: ZooEntry) -> tuple:
+    """Exact twins first (a single Gaussian before a mixture), then the longest shared name
+    prefix, then the shorter name."""
+    exact = is_exact_twin(tgan, other)
+    order = TWIN_PRIORS.index(other.prior) if exact else len(TWIN_PRIORS)
+    return (exact, -order, _common_prefix(other.name, tgan.name), -len(other.name))
 
 
 def lineup(entries: Sequence[ZooEntry], name: str) -> Lineup:
@@ -84,9 +98,7 @@ def lineup(entries: Sequence[ZooEntry], name: str) -> Lineup:
         for e in entries
         if e.dataset == tgan.dataset and e.preset == tgan.preset and e.prior != "tmix"
     ]
-    twin = max(
-        gaussians, key=lambda e: (_common_prefix(e.name, tgan.name), -len(e.name)), default=None
-    )
+    twin = max(gaussians, key=lambda e: _twin_rank(tgan, e), default=None)
     regime = _regime(tgan.name)
     rivals = tuple(
         by_name[f"{preset}-{tgan.dataset}-{regime}"]
@@ -106,11 +118,13 @@ def lineup(entries: Sequence[ZooEntry], name: str) -> Lineup:
 
 
 def default_racer(entries: Sequence[ZooEntry]) -> str | None:
-    """The t-GAN the comparison opens on: the first with an exact twin, else the first t-GAN."""
+    """The t-GAN the comparison opens on: the first with an exact single-Gaussian twin, else
+    the first with an exact twin of any TWIN_PRIORS, else the first t-GAN."""
     tgans = [e for e in entries if e.prior == "tmix"]
-    for entry in tgans:
-        if any(is_exact_twin(entry, other) for other in entries):
-            return entry.name
+    for prior in TWIN_PRIORS:
+        for entry in tgans:
+            if any(o.prior == prior and is_exact_twin(entry, o) for o in entries):
+                return entry.name
     return tgans[0].name if tgans else None
 
 

@@ -18,6 +18,7 @@ from core.atomic import atomic_copy, read_json
 from core.errors import UserError
 from core.evaluate.report import build_report
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
+from core.run_dir import SCORES_NAME
 from core.weights import WEIGHTS_NAME
 from core.zoo.recipes import entry, train_command
 from core.zoo.ship import ship, write_card, write_manifest
@@ -102,9 +103,9 @@ def batch(
 ) -> None:
     """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
     any entry's second), score each run, ship the first seed of each entry with every seed's
-    metrics, then write the report. ``time_limit`` caps the training phase in seconds (runs
-    still going are stopped, resumable, and left unscored). Re-runnable: finished runs are
-    skipped, stopped ones resumed."""
+    metrics and score curve (seeds/s<seed>/), then write the report. ``time_limit`` caps the
+    training phase in seconds (runs still going are stopped, resumable, and left unscored).
+    Re-runnable: finished runs are skipped, stopped ones resumed."""
     logs = zoo_runs_root() / "logs"
     train_jobs = []
     for seed in seeds:
@@ -133,11 +134,13 @@ def batch(
             continue
         dest = ship(name, finished[0])
         for seed in finished:
-            metrics = entry(name).run_dir(seed) / "metrics.json"
-            if metrics.exists():
+            run = entry(name).run_dir(seed)
+            if (run / "metrics.json").exists():
                 target = dest / "seeds" / f"s{seed}"
                 target.mkdir(parents=True, exist_ok=True)
-                atomic_copy(metrics, target / "metrics.json")
+                atomic_copy(run / "metrics.json", target / "metrics.json")
+                if (run / SCORES_NAME).is_file():  # every seed's score curve, for the report
+                    atomic_copy(run / SCORES_NAME, target / SCORES_NAME)
     report_and_manifest()
     if stopped:
         print(

@@ -46,6 +46,22 @@ def test_lineup_finds_the_twin_and_the_rivals_of_the_same_track():
     assert compare.default_racer(ZOO) == "tgan-mnist-500"  # the first with an exact twin
 
 
+def test_an_exact_single_gaussian_twin_is_raced_before_a_mixture_twin():
+    modern = [
+        entry("tgan-mnist-500-modern"),
+        entry("tgan-mnist-500-modern-gmm", prior="gmm"),
+        entry("tgan-mnist-500-modern-gaussian", prior="gaussian"),
+    ]
+    race = compare.lineup(ZOO + modern, "tgan-mnist-500-modern")
+    assert race.twin.name == "tgan-mnist-500-modern-gaussian" and "twin:" in race.note
+    assert compare.lineup(ZOO + modern[:2], "tgan-mnist-500-modern").twin.name.endswith("-gmm")
+    # the comparison opens on the t-GAN that has a single-Gaussian twin, wherever it is listed
+    assert compare.default_racer(ZOO + modern) == "tgan-mnist-500-modern"
+    # a t prior named like a twin is no twin
+    impostor = entry("tgan-mnist-500-modern-gaussian", prior="tmix")
+    assert not compare.is_exact_twin(modern[0], impostor)
+
+
 def test_mean_pairwise_distance_matches_scipy():
     x = torch.randn(37, 5, generator=torch.Generator().manual_seed(0))
     assert compare._spread(x) == pytest.approx(pdist(x.numpy()).mean(), rel=1e-6)

@@ -8,7 +8,7 @@ import pytest
 from core.__main__ import main
 from core.paths import PRETRAINED_ROOT
 from core.zoo.batch import run_pool
-from core.zoo.recipes import ENTRIES, STEPS, entry
+from core.zoo.recipes import ENTRIES, MODERN_STEPS, STEPS, entry
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
@@ -21,10 +21,39 @@ def test_every_entry_is_a_valid_train_command(name, capsys):
         assert resolved["model"][key] == value
 
 
-def test_gans_of_one_dataset_share_the_step_count():
+def test_gans_of_one_dataset_and_track_share_the_step_count():
+    """The paper-protocol entries train for STEPS; the modern track, trained to its plateau,
+    for MODERN_STEPS, every one of them with a score curve."""
     for e in ENTRIES.values():
-        if e.model != "pixelcnn":
+        if e.model == "pixelcnn":
+            continue
+        if e.tag.startswith("modern"):
+            assert e.steps == MODERN_STEPS[e.dataset] >= 20000, e.name
+            assert e.train_options["eval_every"] <= e.steps // 10, e.name
+        else:
             assert e.steps == STEPS[e.dataset], e.name
+
+
+def test_the_modern_twins_differ_only_in_the_prior_and_are_in_the_modern_track():
+    from core.evaluate.scoring import model_label
+    from core.evaluate.tracks import track_of
+    from core.models import model_config
+
+    for dataset in MODERN_STEPS:
+        twins = {e.tag: e for e in ENTRIES.values() if e.dataset == dataset and "modern" in e.tag}
+        assert sorted(twins) == ["modern", "modern-gaussian", "modern-gmm"]
+        t = twins["modern"]
+        for tag, e in twins.items():
+            assert {k: v for k, v in e.overrides.items() if k != "prior"} == t.overrides, tag
+            assert (e.model, e.n_train, e.steps, e.train_options) == (
+                t.model,
+                t.n_train,
+                t.steps,
+                t.train_options,
+            )
+            cfg = model_config(e.model, dataset, **e.overrides)
+            assert cfg.prior == {"modern": "tmix"}.get(tag, tag.split("-")[-1])
+            assert track_of(model_label(cfg.to_dict(), e.train_options)) == "modern", tag
 
 
 def test_run_pool_stops_what_outlives_the_time_limit(tmp_path):

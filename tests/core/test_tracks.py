@@ -1,0 +1,196 @@
+"""The race's tracks (issue 21): which recipe a row is in, the report's steps / track columns,
+claim C5m called within the modern track, the score-curve section with its flatness, and
+``reproduce batch`` shipping every seed's curve."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from core.evaluate import report
+from core.evaluate.claims import evaluate_claims
+from core.evaluate.curve import tail_drift
+from core.evaluate.tracks import recipe_without_prior, track_of
+
+MODERN = (
+    "codeword_mean=onehot,d_classifies_fakes=False,d_projection=True,"
+    "augment_shift=4,augment_color=True,augment_cutout=0.5"
+)
+
+
+def modern(prior: str | None = None, preset: str = "tgan") -> str:
+    swapped = f"prior={prior}," if prior else ""
+    return f"{preset}[{swapped}{MODERN}]"
+
+
+@pytest.mark.parametrize(
+    ("label", "track"),
+    [
+        ("tgan", "paper"),
+        ("acgan", "paper"),
+        ("tgan[prior=gmm]", "paper"),  # the paper's one-setting ablations
+        ("tgan[df=None,prior=gmm]", "paper"),  # an older label: df=None changes nothing
+        ("tgan[alpha=0.0]", "paper"),
+        ("tgan[prior=gmm,alpha=0.0]", "study"),  # two changes: not the paper's ablation
+        ("dcgan[prior=gmm]", "study"),
+        ("acgan[conditioning=embedding]", "study"),  # the collapsed label-embedding ACGAN
+        ("tgan[codeword_mean=onehot,augment_shift=2]", "study"),  # a step towards modern
+        (modern(), "modern"),
+        (modern("gaussian"), "modern"),
+        (modern("gmm") + "", "modern"),
+        (modern().replace(",augment_cutout=0.5", ""), "study"),  # not the whole DiffAugment
+        (modern().replace("]", ",alpha=0.0]"), "study"),  # only the prior may differ
+        (modern().replace("]", ",df=10.0]"), "modern"),  # v is the prior's own setting
+    ],
+)
+def test_track_of_a_label(label, track):
+    assert track_of(label) == track
+
+
+def test_twins_share_the_recipe_without_the_prior():
+    assert recipe_without_prior(modern("gaussian")) == recipe_without_prior(modern())
+    assert recipe_without_prior(modern()) != recipe_without_prior("tgan[codeword_mean=onehot]")
+
+
+def result(model, prior, seed, mis, recall, steps=20000, dataset="mnist", regime="500"):
+    return {
+        "format_version": 1,
+        "kind": "model",
+        "model": model,
+        "preset": model.split("[")[0],
+        "model_config": {"prior": prior},
+        "dataset": dataset,
+        "regime": regime,
+        "train_seed": seed,
+        "steps": steps,
+        "train_wall_time_s": 60.0,
+        "judge": f"judge-{dataset}",
+        "n_samples": 1000,
+        "evaluated_at": "2026-01-01T00:00:00Z",
+        "source": f"{model}-{steps}-{seed}",
+        "_folder": "x",
+        "metrics": {
+            "is1k": {"mean": 9.0, "std": 0.1},
+            "mis1k": {"mean": mis, "std": 0.01},
+            "fd1k": 1.0,
+            "recall1k": recall,
+            "diversity1k": {"mean": 0.9, "std": 0.05},
+        },
+    }
+
+
+def verdict(results, claim="C5m"):
+    c = next(c for c in evaluate_claims(report.group_rows(results)) if c.id == claim)
+    return c.verdict, c.evidence
+
+
+def seeds(model, prior, mis, recall, steps=20000):
+    return [result(model, prior, s, mis + 0.01 * s, recall + 0.01 * s, steps) for s in range(2)]
+
+
+def test_report_keeps_step_budgets_apart_and_names_each_rows_track(tmp_path):
+    """A recipe trained for 5,000 and for 20,000 steps is two rows, never one row of 2 seeds."""
+    short = result(modern(), "tmix", 0, 1.10, 0.30, steps=5000)
+    long = result(modern(), "tmix", 0, 1.20, 0.35, steps=20000)
+    paper = result("tgan", "tmix", 0, 1.0, 0.2, steps=5000)
+    for i, r in enumerate((short, long, paper)):
+        (tmp_path / f"e{i}").mkdir()
+        (tmp_path / f"e{i}" / "metrics.json").write_text(json.dumps(r))
+    md, csv_path, n_rows = report.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
+    assert n_rows == 3
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
+    assert [(r["track"], r["steps"], r["n_seeds"]) for r in rows] == [
+        ("paper", "5000", "1"),
+        ("modern", "5000", "1"),
+        ("modern", "20000", "1"),
+    ]
+    assert "| mnist | modern | " in md.read_text() and "| 20,000 |" in md.read_text()
+
+
+def test_c5m_is_called_within_the_modern_track():
+    t = seeds(modern(), "tmix", 1.30, 0.40)
+    gmm = seeds(modern("gmm"), "gmm", 1.10, 0.30)
+    gauss = seeds(modern("gaussian"), "gaussian", 1.05, 0.28)
+    assert verdict(t + gmm + gauss)[0] == "confirmed"
+    # the single Gaussian twin wins on recall: not confirmed
+    assert verdict(t + gmm + seeds(modern("gaussian"), "gaussian", 1.0, 0.6))[0] == (
+        "not confirmed"
+    )
+    # twins trained for other budgets are no twins; paper-track rows never count
+    assert verdict(t + seeds(modern("gmm"), "gmm", 1.1, 0.3, steps=5000))[0] == "not measured"
+    paper = seeds("tgan", "tmix", 1.3, 0.4) + seeds("tgan[prior=gmm]", "gmm", 1.1, 0.3)
+    state, evidence = verdict(paper)
+    assert state == "not measured" and any("tgan-mnist-500-modern" in e for e in evidence)
+    # ... while C5 (paper track) reads exactly those rows and not the modern ones
+    assert verdict(paper, "C5")[0] == "confirmed"
+    assert verdict(t + gmm, "C5")[0] == "not measured"
+
+
+def curve(fds, n=2000, every=1000):
+    tag = f"{n // 1000}k"
+    return [
+        {"step": every * (i + 1), "n_samples": n, f"fd{tag}": v, f"fidelity{tag}": 0.9}
+        for i, v in enumerate(fds)
+    ]
+
+
+def test_tail_drift_measures_the_last_quarter_of_the_steps():
+    falling = tail_drift(curve([8, 6, 5, 4, 3, 2.5, 2.0, 1.6]))
+    assert falling["from_step"] == 6000 and falling["points"] == 3 and not falling["flat"]
+    # the line falls 0.45 per 1,000 steps: -0.9 over the window, whose mean FD is 6.1 / 3
+    assert falling["drift"] == pytest.approx(-0.9 / (6.1 / 3), rel=1e-6)
+    flat = tail_drift(curve([8, 4, 2, 1.02, 0.98, 1.01, 0.99, 1.0]))
+    assert (
+        flat["flat"] and abs(flat["drift"]) < 0.02 and flat["spread"] == pytest.approx(0.02)
+    )  # 1.01 - 0.99
+    assert tail_drift(curve([5, 4])) is None  # too few points in the window
+    with pytest.raises(ValueError, match="share"):
+        tail_drift(curve([1, 1, 1]), share=0)
+
+
+def _jsonl(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_report_tabulates_and_draws_every_seeds_curve(tmp_path):
+    zoo = tmp_path / "pretrained"
+    entry = zoo / "tgan-mnist-500-modern"
+    _jsonl(entry / "scores.jsonl", curve([8, 4, 2, 1.02, 0.98, 1.01, 0.99, 1.0]))  # seed 0
+    (entry / "entry.json").write_text(json.dumps({"entry": entry.name, "seed": 0}))
+    _jsonl(entry / "seeds" / "s1" / "scores.jsonl", curve([8, 6, 5, 4, 3, 2.5, 2.0, 1.6]))
+    md, _, _ = report.build_report([zoo], zoo / "RESULTS.md", zoo / "results.csv")
+    text = md.read_text()
+    assert "## Score curves: trained to the plateau?" in text
+    assert "| tgan-mnist-500-modern | 0 | 8 (1000-8000) | 8 -> 1 |" in text
+    assert "| tgan-mnist-500-modern | 1 |" in text and "| **no** |" in text
+    png = zoo / "curves-mnist.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "(curves-mnist.png)" in text
+
+
+def test_batch_ships_every_seeds_curve(tmp_path, monkeypatch):
+    """``reproduce batch`` copies each finished seed's scores.jsonl beside its metrics."""
+    from core.zoo import batch
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path / "pretrained"))
+    name = "tgan-mnist-500-modern"
+    runs = {}
+    for seed in (0, 1):
+        run = tmp_path / "runs" / "zoo" / f"{name}-s{seed}"
+        _jsonl(run / "scores.jsonl", curve([3.0 - seed, 2.0, 1.0]))
+        (run / "summary.json").write_text("{}")
+        (run / "metrics.json").write_text(json.dumps({"seed": seed}))
+        runs[seed] = run
+    shipped = []
+    monkeypatch.setattr(batch, "ship", lambda n, s: shipped.append((n, s)) or tmp_path / "dest")
+    monkeypatch.setattr(batch, "report_and_manifest", lambda: None)
+    batch.batch([name], [0, 1], jobs=1, device="cpu", n_eval=20)
+    assert shipped == [(name, 0)]
+    for seed, run in runs.items():
+        copied = tmp_path / "dest" / "seeds" / f"s{seed}"
+        assert (copied / "scores.jsonl").read_text() == (run / "scores.jsonl").read_text()
+        assert json.loads((copied / "metrics.json").read_text()) == {"seed": seed}
