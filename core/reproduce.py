@@ -1,12 +1,14 @@
-"""``python -m core.reproduce``: the zoo's command line (train, ship, batch, rescore, repack,
-manifest). What an entry is and how it trains: core/zoo/recipes.py; shipping: core/zoo/ship.py;
-many runs at once: core/zoo/batch.py. Errors print as one ``error:`` line (core/errors.py).
+"""``python -m core.reproduce``: the zoo's command line (train, ship, batch, rescore, relabel,
+repack, manifest). What an entry is and how it trains: core/zoo/recipes.py; shipping:
+core/zoo/ship.py; many runs at once: core/zoo/batch.py. Errors print as one ``error:`` line
+(core/errors.py).
 
     python -m core.reproduce train tgan-mnist-500 --seeds 0,1,2
     python -m core.reproduce ship tgan-mnist-500 --seeds 0
     python -m core.reproduce batch all --seeds 0,1,2 --jobs 8 --device cuda   # the GPU script
     python -m core.reproduce manifest        # pretrained/MANIFEST.json (sha256 + size per file)
     python -m core.reproduce rescore all     # every shipped seed again, after a judge changed
+    python -m core.reproduce relabel all     # report labels again, after a preset changed
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import sys
 from core.cli import OneLineParser, nonneg_int, positive_float, positive_int
 from core.errors import report_errors
 from core.paths import zoo_runs_root
-from core.zoo.batch import ZooError, batch, report_and_manifest, rescore, train_entries
+from core.zoo.batch import ZooError, batch, relabel, report_and_manifest, rescore, train_entries
 from core.zoo.recipes import ENTRIES, entry
 from core.zoo.ship import repack, ship, write_manifest
 
-ACTIONS = ("train", "ship", "batch", "manifest", "repack", "rescore")
+ACTIONS = ("train", "ship", "batch", "manifest", "repack", "rescore", "relabel")
 
 
 def parse_seed_list(text: str) -> list[int]:
@@ -77,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         if failed:
             logs = zoo_runs_root() / "logs"
             raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+    elif args.action == "relabel":
+        print(f"{len(relabel(names))} metrics.json relabelled")
+        report_and_manifest()
     elif args.action == "repack":
         for name in names:
             print(repack(name))

@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from core.atomic import atomic_copy, read_json
+from core.atomic import atomic_copy, atomic_write_json, read_json
 from core.errors import UserError
 from core.evaluate.report import build_report
+from core.evaluate.scoring import model_label
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
 from core.run_dir import SCORES_NAME
 from core.weights import WEIGHTS_NAME
@@ -219,6 +220,32 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
             )
         write_card(dest)
     return failed
+
+
+def relabel(names: list[str]) -> list[Path]:
+    """Re-derive the report label ("model") of every metrics.json of each shipped entry (its
+    own and its seeds/) from the config it records (``model_config``) and the entry's training
+    options, with ``model_label`` as it is now. A preset whose defaults changed (acgan: a label
+    embedding, then one-hot) otherwise keeps the old label on scores of the old recipe. Scores
+    are untouched; returns the files changed."""
+    changed = []
+    for name in names:
+        dest = zoo_root() / name
+        config = read_json(dest / "config.json")
+        if config is None:
+            raise ValueError(f"{dest} is not a shipped entry (no readable config.json)")
+        for path in [dest / "metrics.json", *sorted(dest.glob("seeds/s*/metrics.json"))]:
+            data = read_json(path)
+            if data is None or not isinstance(data.get("model_config"), dict):
+                continue
+            label = model_label(data["model_config"], config.get("train"))
+            if data.get("model") != label:
+                print(f"{repo_relative(path)}: {data.get('model')} -> {label}", flush=True)
+                atomic_write_json(path, {**data, "model": label})
+                changed.append(path)
+        if any(path.is_relative_to(dest) for path in changed):
+            write_card(dest)
+    return changed
 
 
 def report_and_manifest() -> None:

@@ -223,7 +223,9 @@ def test_claim_c4_compares_cifar_models_in_t_gans_own_regime():
         _result("acgan", "cifar10", "full", 0, 2.0, 1.4),  # only a full row: the fallback
     ]
     assert _verdicts(rows)["C4"] == "not confirmed"
-    assert _verdicts([rows[0], rows[2], rows[3]])["C4"] == "confirmed"
+    deligan = _result("deligan", "cifar10", "full", 0, 2.0, 1.3)
+    assert _verdicts([rows[0], rows[2], rows[3], deligan])["C4"] == "confirmed"
+    assert _verdicts([rows[0], rows[2], rows[3]])["C4"] == "not measured"  # no DeLiGAN
 
 
 def test_claim_c3_reads_the_loss_curves(tmp_path):
@@ -291,14 +293,17 @@ def test_claim_c4_is_called_in_the_regime_where_the_rivals_are():
         _result("tgan", "cifar10", "2000", 0, 2.0, 1.9),
         _result("dcgan", "cifar10", "2000", 0, 2.0, 1.8),
         _result("acgan", "cifar10", "2000", 0, 2.0, 1.7),
+        _result("deligan", "cifar10", "2000", 0, 2.0, 1.6),
         _result("tgan", "cifar10", "full", 0, 2.0, 1.4),  # worse than the full-set rival
         _result("dcgan", "cifar10", "full", 0, 2.0, 1.5),
     ]
     assert _verdicts(rows)["C4"] == "confirmed"
     grouped = report.group_rows([{**r, "_folder": "x"} for r in rows])
     c4 = next(c for c in evaluate_claims(grouped) if c.id == "C4")
-    counted, shown = c4.evidence[:2], c4.evidence[3:]
+    counted, shown = c4.evidence[:3], c4.evidence[4:]
     assert all("2000" in e and "holds" in e for e in counted)
-    assert "not counted" in c4.evidence[2] and "full" in shown[0] and "fails" in shown[0]
+    assert "not counted" in c4.evidence[3] and "full" in shown[0] and "fails" in shown[0]
+    # "the best among the GANs" is not called while a GAN is missing (here the ACGAN)
+    assert _verdicts(rows[:2] + rows[3:])["C4"] == "not measured"
     # with the rivals' rows only in the full set, the full-set t-GAN is the one called
-    assert _verdicts([rows[0], rows[3], rows[4]])["C4"] == "not confirmed"
+    assert _verdicts([rows[0], rows[4], rows[5]])["C4"] == "not confirmed"

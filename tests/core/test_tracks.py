@@ -194,3 +194,33 @@ def test_batch_ships_every_seeds_curve(tmp_path, monkeypatch):
         copied = tmp_path / "dest" / "seeds" / f"s{seed}"
         assert (copied / "scores.jsonl").read_text() == (run / "scores.jsonl").read_text()
         assert json.loads((copied / "metrics.json").read_text()) == {"seed": seed}
+
+
+def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path, monkeypatch):
+    """The shipped ACGANs were scored when the preset was a label embedding, so their label
+    says plain ``acgan`` (paper track). ``relabel`` re-derives it from the recorded config:
+    ``acgan[conditioning=embedding]`` (study track), every seed's file, scores untouched."""
+    from core.models import model_config
+    from core.zoo import batch
+
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path))
+    dest = tmp_path / "acgan-mnist-500"
+    cfg = model_config("acgan", "mnist", conditioning="embedding").to_dict()
+    (dest / "seeds" / "s1").mkdir(parents=True)
+    (dest / "config.json").write_text(json.dumps({"model": cfg, "train": {"augment_shift": 0}}))
+    (dest / "model.safetensors").write_bytes(b"weights")
+    old = json.loads(json.dumps({**result("acgan", "gaussian", 0, 1.2, 0.3), "model_config": cfg}))
+    for path in (dest / "metrics.json", dest / "seeds" / "s1" / "metrics.json"):
+        path.write_text(json.dumps(old))
+    written = []
+    monkeypatch.setattr(batch, "write_card", lambda d: written.append(d))
+    changed = batch.relabel(["acgan-mnist-500"])
+    assert len(changed) == 2 and written == [dest]
+    for path in changed:
+        new = json.loads(path.read_text())
+        assert new["model"] == "acgan[conditioning=embedding]"
+        assert {k: v for k, v in new.items() if k != "model"} == {
+            k: v for k, v in old.items() if k != "model"
+        }
+        assert track_of(new["model"]) == "study"
+    assert batch.relabel(["acgan-mnist-500"]) == []  # nothing left to change
