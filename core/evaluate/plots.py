@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -14,6 +15,51 @@ from core.evaluate.curve import curve_values, read_curve
 from core.losses import EQUILIBRIUM_D_LOSS, EQUILIBRIUM_G_LOSS
 
 SCORE_COLOUR = (20, 140, 60)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A plot's box (pixels) and data range: ``xy`` maps (step, value) to pixels, ``draw_axes``
+    draws the box, the y ticks at ``y_ticks`` and five step ticks along the bottom."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    first: float
+    last: float
+    lo: float
+    hi: float
+
+    def xy(self, step: float, value: float) -> tuple[float, float]:
+        x = self.left + (self.width - self.left - self.right) * (step - self.first) / max(
+            1, self.last - self.first
+        )
+        y = self.top + (self.height - self.top - self.bottom) * (self.hi - value) / (
+            self.hi - self.lo
+        )
+        return x, y
+
+    def draw_axes(self, draw, y_ticks: list[float], fmt: str) -> None:
+        box = [self.left, self.top, self.width - self.right, self.height - self.bottom]
+        draw.rectangle(box, outline="black")
+        for value in y_ticks:
+            _, y = self.xy(self.first, value)
+            draw.line([self.left - 4, y, self.left, y], fill="black")
+            draw.text((8, y - 6), format(value, fmt), fill="black")
+        for frac in (0, 0.25, 0.5, 0.75, 1):
+            x, _ = self.xy(self.first + frac * (self.last - self.first), self.lo)
+            step = int(self.first + frac * (self.last - self.first))
+            draw.text((x - 14, self.height - self.bottom + 6), f"{step}", fill="black")
+
+
+def _save_png(image: Image.Image, out_path: str | os.PathLike) -> Path:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    atomic_write_bytes(out_path, buf.getvalue())
+    return Path(out_path)
 
 
 def loss_curve_png(
@@ -39,23 +85,11 @@ def loss_curve_png(
     hi = max(EQUILIBRIUM_D_LOSS * 1.25, *series["D loss"], *series["G loss"])
     hi = math.ceil(hi * 4) / 4
 
-    def xy(step: float, value: float) -> tuple[float, float]:
-        x = left + (width - left - right) * (step - first) / max(1, last - first)
-        y = top + (height - top - bottom) * (hi - value) / (hi - lo)
-        return x, y
-
+    frame = _Frame(width, height, left, right, top, bottom, first, last, lo, hi)
+    xy = frame.xy
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    for k in range(int((hi - lo) / 0.25) + 1):  # y grid every 0.25
-        value = lo + 0.25 * k
-        _, y = xy(first, value)
-        draw.line([left - 4, y, left, y], fill="black")
-        draw.text((8, y - 6), f"{value:.2f}", fill="black")
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        step = first + frac * (last - first)
-        x, _ = xy(step, lo)
-        draw.text((x - 14, height - bottom + 6), f"{int(step)}", fill="black")
+    frame.draw_axes(draw, [lo + 0.25 * k for k in range(int((hi - lo) / 0.25) + 1)], ".2f")
     for value, label in ((EQUILIBRIUM_D_LOSS, "2 log 2"), (EQUILIBRIUM_G_LOSS, "log 2")):
         _, y = xy(first, value)
         for x0 in range(left, width - right, 12):  # dashed reference line
@@ -72,10 +106,7 @@ def loss_curve_png(
     if fd:
         _draw_score_axis(draw, fd, xy, (hi, lo), width - right, f"fd{curve[-1]['n_samples']}")
     draw.text((width // 2 - 20, height - 18), "step", fill="black")
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    atomic_write_bytes(out_path, buf.getvalue())
-    return Path(out_path)
+    return _save_png(image, out_path)
 
 
 def _draw_score_axis(draw, points, xy, loss_range, x_axis, name) -> None:
@@ -131,25 +162,13 @@ def score_curves_png(
     legend_h = 16 * len(names)
     width, height, left, right, top, bottom = 720, 360 + legend_h, 60, 20, 36 + legend_h, 44
 
-    def xy(step: float, value: float) -> tuple[float, float]:
-        x = left + (width - left - right) * (step - first) / max(1, last - first)
-        y = top + (height - top - bottom) * (hi - value) / (hi - lo)
-        return x, y
-
+    frame = _Frame(width, height, left, right, top, bottom, first, last, lo, hi)
+    xy = frame.xy
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     x0, _ = xy(first + 0.75 * (last - first), hi)
     draw.rectangle([x0, top, width - right, height - bottom], fill=(238, 238, 238))
-    draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    for k in range(5):
-        value = lo + (hi - lo) * k / 4
-        _, y = xy(first, value)
-        draw.line([left - 4, y, left, y], fill="black")
-        draw.text((8, y - 6), f"{value:.3g}", fill="black")
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        step = first + frac * (last - first)
-        x, _ = xy(step, lo)
-        draw.text((x - 14, height - bottom + 6), f"{int(step)}", fill="black")
+    frame.draw_axes(draw, [lo + (hi - lo) * k / 4 for k in range(5)], ".3g")
     for name, pts in series:
         xys = [xy(s, v) for s, v in pts]
         if len(xys) > 1:
@@ -160,7 +179,4 @@ def score_curves_png(
     for i, name in enumerate(names):
         draw.text((left, 28 + 16 * i), f"-- {name}", fill=colour[name])
     draw.text((width // 2 - 60, height - 18), f"step ({metric}; last 25% shaded)", fill="black")
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    atomic_write_bytes(out_path, buf.getvalue())
-    return Path(out_path)
+    return _save_png(image, out_path)
