@@ -7,8 +7,8 @@ True, False, or None when a row it needs is missing. Verdict: "not confirmed" if
 part fails, "confirmed" if every part holds, else "not measured" (naming the missing rows).
 Where both rows of a comparison have >= 2 training seeds, "better" must clear twice the
 standard error of the difference of means; a gap inside that noise fails the part.
-The rule of each claim is written next to it in ``evaluate_claims``; the protocol is never
-tuned until a claim passes.
+The rule of each claim is written next to it in ``evaluate_claims``, the comparison rules in
+core/evaluate/compare_rows.py; the protocol is never tuned until a claim passes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.atomic import atomic_write_json, read_json, read_jsonl
+from core.evaluate.compare_rows import (
+    best_row,
+    fmt_value,
+    greater,
+    mean_of,
+    note_missing,
+    row_name,
+    rows_of,
+    verdict_of,
+)
 from core.evaluate.tracks import overrides, recipe_without_prior
 from core.paths import REPO_ROOT
 
@@ -38,88 +48,6 @@ class Claim:
     evidence: list[str]
 
 
-def _rows(rows, dataset: str, model: str, regime: str | None = None):
-    return [
-        r
-        for r in rows
-        if r.kind == "model"
-        and r.dataset == dataset
-        and r.model == model
-        and (regime is None or r.regime == regime)
-    ]
-
-
-def _best(rows, dataset: str, model: str, prefer: tuple[str, ...] = ("500", "full")):
-    """The row of ``model`` on ``dataset`` in the first preferred regime that exists."""
-    candidates = _rows(rows, dataset, model)
-    for regime in prefer:
-        for row in candidates:
-            if row.regime == regime:
-                return row
-    return candidates[0] if candidates else None
-
-
-def _mean(row, base: str) -> float | None:
-    return None if row is None else row.values[base][0]
-
-
-def _fmt(row, base: str) -> str:
-    if row is None:
-        return "missing"
-    mean, err = row.values[base]
-    if mean is None:
-        return "n/a"
-    return f"{mean:.3f}" + ("" if err is None else f" ± {err:.3f}")
-
-
-def _name(row) -> str:
-    return f"{row.model} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
-
-
-NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap
-
-
-def _noise(a, b, base: str) -> float | None:
-    """NOISE_SE x the standard error of mean(a) - mean(b) over training seeds; None unless both
-    rows have >= 2 seeds (one seed's ± is the run's own spread, not a seed-to-seed one)."""
-    if len(a.seeds) < 2 or len(b.seeds) < 2:
-        return None
-    (_, sa), (_, sb) = a.values[base], b.values[base]
-    return NOISE_SE * math.sqrt(sa * sa / len(a.seeds) + sb * sb / len(b.seeds))
-
-
-def _greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:
-    """a better than b on ``base``: by more than the seed noise when both rows have seeds,
-    else by the means alone (said so in the evidence)."""
-    if a is None or b is None or _mean(a, base) is None or _mean(b, base) is None:
-        return None
-    gap = _mean(a, base) - _mean(b, base)
-    gap = gap if higher_is_better else -gap
-    noise = _noise(a, b, base)
-    if noise is None:
-        ok, why = gap > 0, "means only: a 1-seed row has no seed spread"
-    else:
-        ok = gap > noise
-        why = f"gap {gap:+.3f} vs 2 se {noise:.3f}" + ("" if ok or gap <= 0 else ": within noise")
-    evidence.append(
-        f"{base}: {_name(a)} {_fmt(a, base)} vs {_name(b)} {_fmt(b, base)} -> "
-        f"{'holds' if ok else 'fails'} ({why})"
-    )
-    return ok
-
-
-def _verdict(parts: list[bool | None]) -> str:
-    if any(p is False for p in parts):
-        return "not confirmed"
-    if parts and all(p is True for p in parts):
-        return "confirmed"
-    return "not measured"
-
-
-def _missing(evidence: list[str], what: str) -> None:
-    evidence.append(f"missing: {what}")
-
-
 def _ablation(rows, dataset: str, needle: str):
     """The paper track's tgan row with ``needle`` as its one change (e.g. 'prior=gmm')."""
     for r in rows:
@@ -130,17 +58,20 @@ def _ablation(rows, dataset: str, needle: str):
 
 def _c1(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
-    tgan, pixel = _best(rows, "mnist", "tgan"), _best(rows, "mnist", "pixelcnn", ("full", "500"))
+    tgan, pixel = (
+        best_row(rows, "mnist", "tgan"),
+        best_row(rows, "mnist", "pixelcnn", ("full", "500")),
+    )
     if tgan is None:
-        _missing(ev, "tgan on mnist")
+        note_missing(ev, "tgan on mnist")
     if pixel is None:
-        _missing(ev, "pixelcnn on mnist")
-    parts = [_greater(tgan, pixel, "is", ev)]
+        note_missing(ev, "pixelcnn on mnist")
+    parts = [greater(tgan, pixel, "is", ev)]
     times = [getattr(r, "train_wall_time_s", None) for r in (tgan, pixel)]
     if None in times:
         parts.append(None)
         if tgan is not None and pixel is not None:
-            _missing(ev, "training wall time (summary.json) of one of the runs")
+            note_missing(ev, "training wall time (summary.json) of one of the runs")
     else:
         ok = times[0] < times[1]
         ev.append(
@@ -153,24 +84,24 @@ def _c1(rows) -> tuple[list, list[str]]:
 
 def _c2(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
-    tgan = _best(rows, "mnist", "tgan", ("500",))
+    tgan = best_row(rows, "mnist", "tgan", ("500",))
     tgan = tgan if tgan is not None and tgan.regime == "500" else None
     parts = []
     for rival in ("gan", "deligan"):
-        other = next(iter(_rows(rows, "mnist", rival, "500")), None)
+        other = next(iter(rows_of(rows, "mnist", rival, "500")), None)
         if tgan is None or other is None:
-            _missing(ev, f"{'tgan' if tgan is None else rival} on mnist with 500 images")
-        parts += [_greater(tgan, other, "is", ev), _greater(tgan, other, "mis", ev)]
-    fulls = [r for m in ("dcgan", "acgan") for r in _rows(rows, "mnist", m, "full")]
-    if tgan is None or not fulls or _mean(tgan, "is") is None:
-        _missing(ev, "dcgan / acgan on the full mnist set")
+            note_missing(ev, f"{'tgan' if tgan is None else rival} on mnist with 500 images")
+        parts += [greater(tgan, other, "is", ev), greater(tgan, other, "mis", ev)]
+    fulls = [r for m in ("dcgan", "acgan") for r in rows_of(rows, "mnist", m, "full")]
+    if tgan is None or not fulls or mean_of(tgan, "is") is None:
+        note_missing(ev, "dcgan / acgan on the full mnist set")
         parts.append(None)
     else:
-        best = max(fulls, key=lambda r: _mean(r, "is"))
-        ok = _mean(tgan, "is") >= COMPETITIVE * _mean(best, "is")
+        best = max(fulls, key=lambda r: mean_of(r, "is"))
+        ok = mean_of(tgan, "is") >= COMPETITIVE * mean_of(best, "is")
         ev.append(
             f"competitive (IS >= {COMPETITIVE:.0%} of the better full-data baseline): "
-            f"tgan {_fmt(tgan, 'is')} vs {_name(best)} {_fmt(best, 'is')} -> "
+            f"tgan {fmt_value(tgan, 'is')} vs {row_name(best)} {fmt_value(best, 'is')} -> "
             f"{'holds' if ok else 'fails'}"
         )
         parts.append(ok)
@@ -192,14 +123,14 @@ def _stats_candidates(row) -> list[Path]:
 
 def _c3(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
-    tgan = _best(rows, "fashion", "tgan")
+    tgan = best_row(rows, "fashion", "tgan")
     stats = []
     for path in _stats_candidates(tgan) if tgan is not None else []:
         stats = read_jsonl(path)
         if stats:
             break
     if not stats or "g_adv" not in stats[-1] or "d_adv" not in stats[-1]:
-        _missing(ev, "a tgan run on fashion with stats.jsonl (d_adv, g_adv)")
+        note_missing(ev, "a tgan run on fashion with stats.jsonl (d_adv, g_adv)")
         return [None], ev
     tail = stats[-max(1, len(stats) // 5) :]
     d_end = sum(s["d_adv"] for s in tail) / len(tail)
@@ -225,17 +156,17 @@ def _c4(rows) -> tuple[list, list[str]]:
     taken from its other regime. t-GAN's other regime is shown, not counted."""
     ev: list[str] = []
     names = ("dcgan", "acgan", "deligan")
-    tgans = _rows(rows, "cifar10", "tgan")
+    tgans = rows_of(rows, "cifar10", "tgan")
 
     def coverage(t):
         return (
-            len([m for m in names if _rows(rows, "cifar10", m, t.regime)]),
+            len([m for m in names if rows_of(rows, "cifar10", m, t.regime)]),
             len(t.seeds),
             t.regime == "full",
         )
 
-    if not tgans or not any(_rows(rows, "cifar10", m) for m in names):
-        _missing(ev, "tgan and at least one of dcgan / acgan / deligan on cifar10")
+    if not tgans or not any(rows_of(rows, "cifar10", m) for m in names):
+        note_missing(ev, "tgan and at least one of dcgan / acgan / deligan on cifar10")
         return [None], ev
     tgans = sorted(tgans, key=coverage, reverse=True)
     parts = []
@@ -243,13 +174,13 @@ def _c4(rows) -> tuple[list, list[str]]:
         if i == 1:
             ev.append(f"not counted, t-GAN's other regime ({tgan.regime}):")
         for m in names:
-            rival = _best(rows, "cifar10", m, (tgan.regime,))
+            rival = best_row(rows, "cifar10", m, (tgan.regime,))
             if rival is None:
                 if i == 0:  # "the best among the GANs" needs every GAN
-                    _missing(ev, f"{m} on cifar10 (paper track)")
+                    note_missing(ev, f"{m} on cifar10 (paper track)")
                     parts.append(None)
                 continue
-            ok = _greater(tgan, rival, "mis", ev)
+            ok = greater(tgan, rival, "mis", ev)
             if i == 0:
                 parts.append(ok)
     return parts, ev
@@ -259,18 +190,18 @@ def _c5(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
     parts: list[bool | None] = []
     for dataset in ("mnist", "fashion", "cifar10"):
-        tgan, gmm = _best(rows, dataset, "tgan"), _ablation(rows, dataset, "prior=gmm")
+        tgan, gmm = best_row(rows, dataset, "tgan"), _ablation(rows, dataset, "prior=gmm")
         if tgan is not None and gmm is not None:
-            parts += [_greater(tgan, gmm, "mis", ev), _greater(tgan, gmm, "recall", ev)]
+            parts += [greater(tgan, gmm, "mis", ev), greater(tgan, gmm, "recall", ev)]
     if not parts:
-        _missing(ev, "the like-for-like ablation tgan[prior=gmm] (train with --prior gmm)")
+        note_missing(ev, "the like-for-like ablation tgan[prior=gmm] (train with --prior gmm)")
         for dataset in ("mnist", "fashion"):
-            tgan, deli = _best(rows, dataset, "tgan"), _best(rows, dataset, "deligan")
+            tgan, deli = best_row(rows, dataset, "tgan"), best_row(rows, dataset, "deligan")
             if tgan is not None and deli is not None:
                 ev.append(
                     f"context only (confounded: codeword and L_C differ too): m-IS "
-                    f"{_name(tgan)} {_fmt(tgan, 'mis')} vs {_name(deli)} "
-                    f"{_fmt(deli, 'mis')}"
+                    f"{row_name(tgan)} {fmt_value(tgan, 'mis')} vs {row_name(deli)} "
+                    f"{fmt_value(deli, 'mis')}"
                 )
         parts = [None]
     return parts, ev
@@ -280,15 +211,15 @@ def _c6(rows) -> tuple[list, list[str]]:
     ev: list[str] = []
     parts: list[bool | None] = []
     for dataset in ("mnist", "fashion", "cifar10"):
-        tgan = _best(rows, dataset, "tgan")
+        tgan = best_row(rows, dataset, "tgan")
         no_code = _ablation(rows, dataset, "conditioning=none")
         no_cls = _ablation(rows, dataset, "alpha=0.0")
         if tgan is not None and no_code is not None:
-            parts.append(_greater(tgan, no_code, "mis", ev))
+            parts.append(greater(tgan, no_code, "mis", ev))
         if tgan is not None and no_cls is not None:
-            parts += [_greater(tgan, no_cls, "is", ev), _greater(tgan, no_cls, "fd", ev, False)]
+            parts += [greater(tgan, no_cls, "is", ev), greater(tgan, no_cls, "fd", ev, False)]
     if not parts:
-        _missing(
+        note_missing(
             ev,
             "ablations tgan[conditioning=none] and tgan[alpha=0.0] "
             "(train with --conditioning none / --alpha 0)",
@@ -319,15 +250,15 @@ def _c5_modern(rows) -> tuple[list, list[str]]:
             if twin is None:
                 continue
             ev.append(f"{tgan.dataset}, {tgan.regime} images, {tgan.steps} steps, prior {prior}:")
-            parts += [_greater(tgan, twin, "mis", ev), _greater(tgan, twin, "recall", ev)]
+            parts += [greater(tgan, twin, "mis", ev), greater(tgan, twin, "recall", ev)]
             for base, higher in (("diversity", True), ("fd", False)):
-                if _mean(tgan, base) is not None and _mean(twin, base) is not None:
+                if mean_of(tgan, base) is not None and mean_of(twin, base) is not None:
                     ev.append(
-                        f"context, not counted: {base} {_fmt(tgan, base)} vs {_fmt(twin, base)}"
-                        f" ({'higher' if higher else 'lower'} is better)"
+                        f"context, not counted: {base} {fmt_value(tgan, base)} vs "
+                        f"{fmt_value(twin, base)} ({'higher' if higher else 'lower'} is better)"
                     )
     if not parts:
-        _missing(
+        note_missing(
             ev,
             "a modern-track t-GAN with its prior-swapped twins (python -m core.reproduce batch "
             "tgan-mnist-500-modern tgan-mnist-500-modern-gaussian tgan-mnist-500-modern-gmm)",
@@ -383,7 +314,7 @@ def evaluate_claims(rows: list) -> list[Claim]:
     out = []
     for claim_id, text, check in CLAIMS:
         parts, evidence = check(rows)
-        out.append(Claim(claim_id, text, _verdict(parts), list(dict.fromkeys(evidence))))
+        out.append(Claim(claim_id, text, verdict_of(parts), list(dict.fromkeys(evidence))))
     return out
 
 

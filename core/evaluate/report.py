@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_write_text, load_json_file, read_json
+from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
-from core.evaluate.curve import FLAT_DRIFT, curve_values, read_curve, tail_drift
-from core.evaluate.plots import loss_curve_png, score_curves_png
+from core.evaluate.curve_report import curves_section
+from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
 from core.evaluate.tracks import TRACKS, track_of
 from core.explore.toy_study import study_markdown
@@ -278,83 +278,6 @@ def csv_text(rows: list[ReportRow]) -> str:
         out += [row.train_wall_time_s or "", row.steps or "", row.judge, ";".join(row.sources)]
         writer.writerow(out)
     return buf.getvalue()
-
-
-def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
-    """{entry: {seed: score curve}} of every entry beside the report: each seed's
-    ``seeds/s<seed>/scores.jsonl`` (``reproduce batch`` copies it there), else the entry's own
-    ``scores.jsonl`` for its shipped seed (entry.json)."""
-    found: dict[str, dict[int, list[dict]]] = {}
-    for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()) if out_dir.is_dir() else []:
-        curves: dict[int, list[dict]] = {}
-        for path in sorted(folder.glob(f"seeds/s*/{SCORES_NAME}")):
-            seed = path.parent.name[1:]
-            if seed.isdigit():
-                curves[int(seed)] = read_curve(path)
-        info = read_json(folder / "entry.json") or {}
-        seed = info.get("seed")
-        if (folder / SCORES_NAME).is_file() and isinstance(seed, int) and seed not in curves:
-            curves[seed] = read_curve(folder / SCORES_NAME)
-        curves = {s: c for s, c in curves.items() if c}
-        if curves:
-            found[folder.name] = dict(sorted(curves.items()))
-    return found
-
-
-def curves_section(out_dir: Path) -> list[str]:
-    """The report's score-curve section: per entry and seed, FD from its first point to its
-    last and how far it still moved over the last 25% of the steps (``tail_drift``), and one
-    figure per data set with every curve."""
-    found = shipped_curves(out_dir)
-    if not found:
-        return []
-    lines = [
-        "## Score curves: trained to the plateau?",
-        "",
-        "Each run with `--eval-every` scored its generator during training (2,000 fixed seeds "
-        "unless said, the data set's judge). *Drift*: a least-squares line through the FD points "
-        "of the last 25% of the steps, its change over that window as a share of the window's "
-        f"mean FD (negative: still improving); *flat* when |drift| <= {FLAT_DRIFT:.0%}. "
-        "*Spread*: max - min over the same window, as a share of its mean (the points' noise).",
-        "",
-        "| entry | seed | points | FD first -> last | drift, last 25% | spread | flat | "
-        "fidelity, last | diversity, last |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    by_dataset: dict[str, list[tuple[str, list[tuple[int, float]]]]] = {}
-    for name, curves in found.items():
-        for seed, curve in curves.items():
-            d = tail_drift(curve)
-            last = curve[-1]
-            tag = protocol(last.get("n_samples") or 0) if last.get("n_samples") else ""
-
-            def cell(key: str, row: dict = last, tag: str = tag) -> str:
-                value = row.get(f"{key}{tag}")
-                return "n/a" if not isinstance(value, int | float) else f"{value:.3f}"
-
-            fd = curve_values(curve, "fd")
-            span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
-            steps = f"{len(curve)} ({curve[0]['step']}-{last['step']})"
-            if d is None:
-                lines.append(
-                    f"| {name} | {seed} | {steps} | {span} | too few points | - | - | "
-                    f"{cell('fidelity')} | {cell('diversity')} |"
-                )
-            else:
-                lines.append(
-                    f"| {name} | {seed} | {steps} | {span} | {d['drift']:+.1%} | "
-                    f"{d['spread']:.1%} | {'yes' if d['flat'] else '**no**'} | "
-                    f"{cell('fidelity')} | {cell('diversity')} |"
-                )
-            dataset = name.split("-")[1] if "-" in name else "?"
-            points = [(r["step"], v) for r in curve for v in curve_values([r], "fd")]
-            by_dataset.setdefault(dataset, []).append((name, points))
-    lines.append("")
-    for dataset, series in by_dataset.items():
-        png = out_dir / f"curves-{dataset}.png"
-        score_curves_png(series, png, f"{dataset}: FD of every scored run (one line a seed)")
-        lines += [f"![{dataset} score curves]({png.name})", ""]
-    return lines
 
 
 def _figures_and_notes(roots: list[Path], out_dir: Path) -> list[str]:

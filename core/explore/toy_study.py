@@ -32,7 +32,7 @@ from core.atomic import (
     atomic_write_text,
     read_jsonl,
 )
-from core.evaluate.claims import NOISE_SE  # the report's rule: a gap beyond 2 standard errors
+from core.evaluate.compare_rows import NOISE_SE  # the report's rule: a gap beyond 2 standard errors
 from core.explore.toy import ToyConfig, ToyMetrics, ToyTrainer, toy_dataset
 
 STUDY_DATASETS = ("ring8", "grid25", "imbalanced", "heavy")

@@ -1,0 +1,95 @@
+"""Comparing report rows: the rules every claim's parts are made of (core/evaluate/claims.py).
+
+A part compares two rows (core.evaluate.report.ReportRow) on one metric: True, False, or None
+when a row or value is missing. Where both rows have >= 2 training seeds, "better" must clear
+NOISE_SE standard errors of the difference of the means; with a 1-seed row the means alone
+decide, and the evidence line says so. A claim's verdict: "not confirmed" if any measured part
+fails, "confirmed" if every part holds, else "not measured".
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def rows_of(rows, dataset: str, model: str, regime: str | None = None):
+    """The model rows with exactly this label on ``dataset`` (in ``regime`` when given)."""
+    return [
+        r
+        for r in rows
+        if r.kind == "model"
+        and r.dataset == dataset
+        and r.model == model
+        and (regime is None or r.regime == regime)
+    ]
+
+
+def best_row(rows, dataset: str, model: str, prefer: tuple[str, ...] = ("500", "full")):
+    """The row of ``model`` on ``dataset`` in the first preferred regime that exists."""
+    candidates = rows_of(rows, dataset, model)
+    for regime in prefer:
+        for row in candidates:
+            if row.regime == regime:
+                return row
+    return candidates[0] if candidates else None
+
+
+def mean_of(row, base: str) -> float | None:
+    return None if row is None else row.values[base][0]
+
+
+def fmt_value(row, base: str) -> str:
+    if row is None:
+        return "missing"
+    mean, err = row.values[base]
+    if mean is None:
+        return "n/a"
+    return f"{mean:.3f}" + ("" if err is None else f" ± {err:.3f}")
+
+
+def row_name(row) -> str:
+    return f"{row.model} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
+
+
+NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap
+
+
+def seed_noise(a, b, base: str) -> float | None:
+    """NOISE_SE x the standard error of mean(a) - mean(b) over training seeds; None unless both
+    rows have >= 2 seeds (one seed's ± is the run's own spread, not a seed-to-seed one)."""
+    if len(a.seeds) < 2 or len(b.seeds) < 2:
+        return None
+    (_, sa), (_, sb) = a.values[base], b.values[base]
+    return NOISE_SE * math.sqrt(sa * sa / len(a.seeds) + sb * sb / len(b.seeds))
+
+
+def greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:
+    """a better than b on ``base``: by more than the seed noise when both rows have seeds,
+    else by the means alone (said so in the evidence)."""
+    if a is None or b is None or mean_of(a, base) is None or mean_of(b, base) is None:
+        return None
+    gap = mean_of(a, base) - mean_of(b, base)
+    gap = gap if higher_is_better else -gap
+    noise = seed_noise(a, b, base)
+    if noise is None:
+        ok, why = gap > 0, "means only: a 1-seed row has no seed spread"
+    else:
+        ok = gap > noise
+        why = f"gap {gap:+.3f} vs 2 se {noise:.3f}" + ("" if ok or gap <= 0 else ": within noise")
+    evidence.append(
+        f"{base}: {row_name(a)} {fmt_value(a, base)} vs {row_name(b)} {fmt_value(b, base)} -> "
+        f"{'holds' if ok else 'fails'} ({why})"
+    )
+    return ok
+
+
+def verdict_of(parts: list[bool | None]) -> str:
+    if any(p is False for p in parts):
+        return "not confirmed"
+    if parts and all(p is True for p in parts):
+        return "confirmed"
+    return "not measured"
+
+
+def note_missing(evidence: list[str], what: str) -> None:
+    evidence.append(f"missing: {what}")
