@@ -50,6 +50,19 @@ else:
         if not err:
             st.caption(f"No spread column for `{metric}` (e.g. `{metric}_std`): no error bars.")
 
+curve_figures = sorted(root.glob("curves-*.png"))
+if curve_figures:
+    st.header("Trained to the plateau?")
+    st.markdown(
+        "Runs trained with a score curve (`--eval-every`) were scored every 1,000 steps on 2,000 "
+        "fixed seeds. **What to look at:** the shaded last quarter. A curve that still falls "
+        "there was stopped early; RESULTS.md gives each run's drift over that window."
+    )
+    # ~30 KB a figure: sent only when asked for
+    if st.toggle("Show the score curves", key=state.widget_key(PAGE, "curves")):
+        for png in curve_figures:
+            st.image(str(png), caption=png.name)
+
 st.header("The paper's claims, and our verdicts")
 if results_text is None:
     st.info(

@@ -206,6 +206,26 @@ def test_results_page_reads_the_csv_and_the_claims(env, tmp_path, monkeypatch):
     assert "**C5** (not measured)" in text  # the old regex scrape never saw "not measured"
     assert "IS 9.6 vs 4.1" in " ".join(c.value for c in at.caption)
     assert "<br>" not in text
+    assert "Trained to the plateau?" not in [h.value for h in at.header]  # no curves: no section
+
+
+def test_results_page_shows_the_score_curves_when_asked(env, tmp_path, monkeypatch):
+    import shutil
+
+    from PIL import Image
+
+    zoo = tmp_path / "pretrained"
+    shutil.copytree(env / "pretrained", zoo)
+    write_results(zoo)
+    Image.new("RGB", (40, 30), "white").save(zoo / "curves-mnist.png")
+    monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
+    at = open_page(app(), "results.py")
+    assert not at.exception
+    assert "Trained to the plateau?" in [h.value for h in at.header]
+    assert len(at.image) == 0  # not sent until asked for
+    at.toggle(key="results.curves").set_value(True).run()
+    assert not at.exception
+    assert len(at.image) == 1 and at.image[0].captions == ["curves-mnist.png"]
 
 
 def test_every_page_degrades_to_info_with_an_empty_zoo(tmp_path, monkeypatch):
