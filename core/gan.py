@@ -158,52 +158,91 @@ class GANTrainer:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt_d": self.opt_d, "opt_g": self.opt_g}
 
-    def step(self, real: Tensor, labels: Tensor, noise: torch.Generator) -> dict[str, float]:
-        model, mcfg = self.model, self.model.config
-        alpha = mcfg.alpha
-        use_fake_cls = alpha > 0 and mcfg.conditioning != "none"
+    def step(self, real: Tensor, labels: Tensor, noise: torch.Generator) -> dict[str, Tensor]:
+        model = self.model
         fake_labels = torch.randint(
-            0, mcfg.n_classes, (len(real),), generator=noise, device=noise.device
+            0, model.config.n_classes, (len(real),), generator=noise, device=noise.device
         )
         fake = self.forward(model.generate, model.draw_latents(fake_labels, noise))
         # DiffAugment: D (and C) only ever see augmented images, real and fake alike.
         real, fake = diff_augment(real, self.cfg, noise), diff_augment(fake, self.cfg, noise)
 
-        # D (and the auxiliary classifier C, which shares D's features).
-        real_adv, real_cls, _ = self.forward(model.discriminate, real, labels)
-        fake_adv, fake_cls, _ = self.forward(model.discriminate, fake.detach(), fake_labels)
-        d_adv = losses.d_adversarial_loss(real_adv, fake_adv)
-        cls = torch.zeros((), device=real.device)
-        if alpha > 0:
-            cls = losses.classification_loss(real_cls, labels)
-            if use_fake_cls and mcfg.d_classifies_fakes:
-                cls = cls + losses.classification_loss(fake_cls, fake_labels)
+        d_total, d_stats = d_objective(
+            model, self.forward, real, fake.detach(), labels, fake_labels
+        )
         self.opt_d.zero_grad(set_to_none=True)
-        (d_adv + alpha * cls).backward()
+        d_total.backward()
         self.opt_d.step()
 
-        # G: non-saturating loss against the updated D, + alpha * L_C(fake), + sigma penalty.
-        g_fake_adv, g_fake_cls, _ = self.forward(model.discriminate, fake, fake_labels)
-        g_adv = losses.g_adversarial_loss(g_fake_adv)
-        g_total = g_adv
-        if use_fake_cls:
-            g_total = g_total + alpha * losses.classification_loss(g_fake_cls, fake_labels)
-        sigma_pen = torch.zeros((), device=real.device)
-        if model.prior.learned and mcfg.sigma_reg > 0:
-            sigma_pen = losses.sigma_regulariser(model.prior.sigma)
-            g_total = g_total + mcfg.sigma_reg * sigma_pen
+        g_total, g_stats = g_objective(model, self.forward, fake, fake_labels)
         self.opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_g.step()
+        return step_stats(d_stats, g_stats, prior_stats(model))
 
-        stats = {
-            "d_adv": d_adv.detach(),
-            "g_adv": g_adv.detach(),
-            "cls": cls.detach(),
-            "d_real": torch.sigmoid(real_adv.detach()).mean(),
-            "d_fake": torch.sigmoid(fake_adv.detach()).mean(),
-        }
-        if model.prior.learned:
-            stats["sigma_mean"] = model.prior.sigma.detach().abs().mean()
-            stats["sigma_pen"] = sigma_pen.detach()
-        return stats
+
+# The two objectives of a step, as functions of the model (and of the forward pass that runs a
+# network at the run's precision), so one run (GANTrainer) and many packed runs
+# (core/packed.py, under torch.func.vmap) compute the very same terms.
+
+
+def d_objective(
+    model: GANModel, forward, real: Tensor, fake: Tensor, labels: Tensor, fake_labels: Tensor
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """D's (and the auxiliary classifier C's, which shares D's features) loss on augmented real
+    and (detached) fake images: L_D + alpha * L_C, and its stats."""
+    mcfg = model.config
+    alpha = mcfg.alpha
+    real_adv, real_cls, _ = forward(model.discriminate, real, labels)
+    fake_adv, fake_cls, _ = forward(model.discriminate, fake, fake_labels)
+    d_adv = losses.d_adversarial_loss(real_adv, fake_adv)
+    cls = torch.zeros((), device=real.device)
+    if alpha > 0:
+        cls = losses.classification_loss(real_cls, labels)
+        if mcfg.conditioning != "none" and mcfg.d_classifies_fakes:
+            cls = cls + losses.classification_loss(fake_cls, fake_labels)
+    stats = {
+        "d_adv": d_adv.detach(),
+        "cls": cls.detach(),
+        "d_real": torch.sigmoid(real_adv.detach()).mean(),
+        "d_fake": torch.sigmoid(fake_adv.detach()).mean(),
+    }
+    return d_adv + alpha * cls, stats
+
+
+def g_objective(
+    model: GANModel, forward, fake: Tensor, fake_labels: Tensor
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """G's loss against the (updated) D: non-saturating L_G, + alpha * L_C(fake), + the sigma
+    penalty of a learned prior; and its stats."""
+    mcfg = model.config
+    alpha = mcfg.alpha
+    g_fake_adv, g_fake_cls, _ = forward(model.discriminate, fake, fake_labels)
+    g_adv = losses.g_adversarial_loss(g_fake_adv)
+    g_total = g_adv
+    if alpha > 0 and mcfg.conditioning != "none":
+        g_total = g_total + alpha * losses.classification_loss(g_fake_cls, fake_labels)
+    stats = {"g_adv": g_adv.detach()}
+    if model.prior.learned:
+        sigma_pen = torch.zeros((), device=fake.device)
+        if mcfg.sigma_reg > 0:
+            sigma_pen = losses.sigma_regulariser(model.prior.sigma)
+            g_total = g_total + mcfg.sigma_reg * sigma_pen
+        stats["sigma_pen"] = sigma_pen.detach()
+    return g_total, stats
+
+
+def prior_stats(model: GANModel) -> dict[str, Tensor]:
+    """What a step logs of a learned prior, read after G's update: the mean |sigma|."""
+    if not model.prior.learned:
+        return {}
+    return {"sigma_mean": model.prior.sigma.detach().abs().mean()}
+
+
+STATS_ORDER = ("d_adv", "g_adv", "cls", "d_real", "d_fake", "sigma_mean", "sigma_pen")
+
+
+def step_stats(*parts: dict[str, Tensor]) -> dict[str, Tensor]:
+    """One step's stats in stats.jsonl's column order."""
+    both = {k: v for part in parts for k, v in part.items()}
+    return {key: both[key] for key in STATS_ORDER if key in both}
