@@ -41,6 +41,7 @@ from core.explore.embedding import (
 from core.explore.toy import ToyConfig
 from core.explore.toy_study import COMMAND, run_study, train_toy, write_outputs
 from core.models import model_config
+from core.packed import train_packed
 from core.paths import confine_run_dir, runs_root, zoo_root
 from core.pixelcnn.trainer import rewrite_nll_report
 from core.sampling import parse_seeds, sample, save_grid
@@ -48,8 +49,9 @@ from core.train import train
 from core.weights import load_pretrained, read_config
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    given = vars(args)
+def _train_setup(given: dict) -> tuple[TrainConfig, str, dict, bool]:
+    """(config, run dir, model overrides, resume) of ``python -m core train``'s options; with
+    --resume the run's config.json fills in every option not given."""
     model_keys = {
         flag.lstrip("-").replace("-", "_"): key for flag, (key, _, _) in MODEL_OPTIONS.items()
     }
@@ -77,6 +79,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         name = f"{cfg.model}-{cfg.dataset}-n{cfg.n_train or 'full'}-s{cfg.seed}"
         run_dir = str(runs_root() / name)
         confine_run_dir(run_dir)
+    return cfg, run_dir, overrides, resume
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    given = vars(args)
+    seeds = given.pop("seeds", None)
+    if seeds is not None:
+        return _train_packed(given, seeds)
+    cfg, run_dir, overrides, resume = _train_setup(given)
     if given.get("dry_run"):
         mcfg = model_config(cfg.model, cfg.dataset, **overrides)
         print(
@@ -95,6 +106,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not given.get("no_progress", False),
     )
     print(f"done: {out}")
+    return 0
+
+
+def _train_packed(given: dict, seeds: list[int]) -> int:
+    """``train --seeds 0,1,2 --run-dir DIR{seed}``: the seeds' runs in one packed process."""
+    template = given.get("run_dir")
+    if not template or "{seed}" not in template:
+        raise ValueError("--seeds needs --run-dir with {seed} in it, e.g. runs/tgan-s{seed}")
+    if "seed" in given:
+        raise ValueError("give --seed or --seeds, not both")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds {seeds}: each seed once")
+    setups = [
+        _train_setup({**given, "seed": s, "run_dir": template.replace("{seed}", str(s))})
+        for s in seeds
+    ]
+    overrides = setups[0][2]
+    if any(o != overrides for _, _, o, _ in setups):
+        raise ConfigError("the packed runs' saved model options differ; resume each alone")
+    if given.get("dry_run"):
+        print(json.dumps([{"run_dir": d, "train": c.to_dict()} for c, d, _, _ in setups], indent=2))
+        return 0
+    out = train_packed(
+        [c for c, _, _, _ in setups],
+        [d for _, d, _, _ in setups],
+        model_overrides=overrides,
+        resume=given.get("resume", False),
+        progress=not given.get("no_progress", False),
+    )
+    print("done: " + ", ".join(map(str, out)))
     return 0
 
 

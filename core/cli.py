@@ -72,6 +72,14 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see: {self.prog} --help)\n")
 
 
+def parse_seed_list(text: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2] (an argparse type: a bad value is one ``error:`` line)."""
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(f"expected seeds like '0,1,2', got {text!r}")
+    return [nonneg_int(p) for p in parts]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m core", description="t-GAN Explorer's command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -133,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, (_, typ, text) in MODEL_OPTIONS.items():
         parse = {int: positive_int, float: finite_float, bool: parse_bool}.get(typ, typ)
         t.add_argument(flag, type=parse, help=text)
+    t.add_argument(
+        "--seeds",
+        type=parse_seed_list,
+        help="train these seeds in one process, one packed step for all (GANs; "
+        "core/packed.py); --run-dir must hold {seed}, e.g. runs/tgan-s{seed}",
+    )
     t.add_argument("--run-dir", help="where the run goes (default runs/<model>-<dataset>-...)")
     t.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")

@@ -20,14 +20,18 @@ kernels sum in another order); tests/core/test_packed.py bounds the gap.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import fields
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from core.augment import diff_augment
-from core.config import ConfigError
+from core.config import ConfigError, TrainConfig
+from core.evaluate.judges import Judge
 from core.gan import (
     GANModel,
     GANTrainer,
@@ -38,6 +42,8 @@ from core.gan import (
     step_stats,
 )
 from core.priors import PriorNoise
+from core.run_dir import TrainingError
+from core.train import Run, run_loop
 
 
 class _Call(nn.Module):
@@ -187,3 +193,62 @@ class PackedGANStep:
             )
             for i, model in enumerate(self.models)
         ]
+
+
+def train_packed(
+    cfgs: list[TrainConfig],
+    run_dirs: list[str | os.PathLike],
+    *,
+    model_overrides: dict | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+    judge: Judge | None = None,
+) -> list[Path]:
+    """Train N runs of one GAN config (``cfgs`` differ in their seed only) in one process, one
+    packed step for all (core/packed.py); each writes its own ``run_dirs[i]`` as it would
+    alone, and resumes packed or alone. Runs must be at the same step (all new, or all
+    checkpointed together). A run that diverges stops recording; the others go on, and a
+    TrainingError names it at the end."""
+    if not cfgs or len(cfgs) != len(run_dirs):
+        raise ValueError("train_packed needs one run directory per config")
+    if any(dataclasses.replace(c, seed=0) != dataclasses.replace(cfgs[0], seed=0) for c in cfgs):
+        raise ConfigError("packed runs may differ in --seed only")
+    if len({str(Path(d).resolve()) for d in run_dirs}) != len(run_dirs):
+        raise ConfigError("packed runs need one run directory each (put {seed} in --run-dir)")
+    runs, scorer = [], None
+    for cfg, run_dir in zip(cfgs, run_dirs, strict=True):
+        run = Run(
+            cfg,
+            run_dir,
+            model_overrides=model_overrides,
+            resume=resume,
+            judge=judge,
+            scorer=scorer,
+        )
+        scorer = run.scorer
+        runs.append(run)
+    if runs[0].mcfg.family != "gan":
+        raise ConfigError(f"--model {cfgs[0].model}: only GANs train packed")
+    steps = {r.run_dir.name: r.step for r in runs}
+    if len(set(steps.values())) != 1:
+        raise TrainingError(
+            f"packed runs must resume from one step; these are at {steps}: resume each alone "
+            "(python -m core train --run-dir DIR --resume) or start them afresh"
+        )
+    for run in runs:
+        run.announce()
+    packed = PackedGANStep([r.model for r in runs], [r.trainer for r in runs])
+
+    def step(batches):
+        reals, labels = zip(*batches, strict=True)
+        return packed.step(list(reals), list(labels), [r.noise for r in runs])
+
+    desc = f"{runs[0].mcfg.preset}/{runs[0].cfg.dataset} x{len(runs)}"
+    run_loop(runs, step, desc, progress, stop_after)
+    failed = [f"{r.run_dir}: {r.failed}" for r in runs if r.failed]
+    if failed:
+        raise TrainingError(
+            f"{len(failed)} of {len(runs)} packed runs failed: " + "; ".join(failed)
+        )
+    return [r.run_dir for r in runs]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import OneLineParser, nonneg_int, positive_float, positive_int
+from core.cli import OneLineParser, parse_seed_list, positive_float, positive_int
 from core.errors import report_errors
 from core.paths import zoo_runs_root
 from core.zoo.batch import ZooError, batch, relabel, report_and_manifest, rescore, train_entries
@@ -24,14 +24,6 @@ from core.zoo.recipes import ENTRIES, entry
 from core.zoo.ship import repack, ship, write_manifest
 
 ACTIONS = ("train", "ship", "batch", "manifest", "repack", "rescore", "relabel")
-
-
-def parse_seed_list(text: str) -> list[int]:
-    """'0,1,2' -> [0, 1, 2] (an argparse type: a bad value is one ``error:`` line)."""
-    parts = [p.strip() for p in text.split(",")]
-    if not parts or any(not p for p in parts):
-        raise argparse.ArgumentTypeError(f"expected seeds like '0,1,2', got {text!r}")
-    return [nonneg_int(p) for p in parts]
 
 
 def build_parser() -> argparse.ArgumentParser:
