@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds of training (batch); runs still going are stopped, "
         "resumable, and left unscored",
     )
+    parser.add_argument(
+        "--pack",
+        action="store_true",
+        help="batch: each entry's seeds train in one process, one packed step for all "
+        "(GANs; the GPU's way to fill itself)",
+    )
     return parser
 
 
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "train":
         train_entries(names, args.seeds, args.device)
     elif args.action == "batch":
-        batch(names, args.seeds, args.jobs, args.device, args.n_eval, args.time_limit)
+        batch(names, args.seeds, args.jobs, args.device, args.n_eval, args.time_limit, args.pack)
     elif args.action == "manifest":
         print(write_manifest())
     elif args.action == "rescore":

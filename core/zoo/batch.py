@@ -14,12 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+from safetensors import safe_open
+
 from core.atomic import atomic_copy, atomic_write_json, read_json
 from core.errors import UserError
 from core.evaluate.report import build_report
 from core.evaluate.scoring import model_label
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
-from core.run_dir import SCORES_NAME
+from core.run_dir import CHECKPOINT_NAME, SCORES_NAME
 from core.weights import WEIGHTS_NAME
 from core.zoo.recipes import entry, train_command
 from core.zoo.ship import ship, write_card, write_manifest
@@ -101,15 +103,19 @@ def batch(
     device: str,
     n_eval: int,
     time_limit: float | None = None,
+    pack: bool = False,
 ) -> None:
     """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
     any entry's second), score each run, ship the first seed of each entry with every seed's
     metrics and score curve (seeds/s<seed>/), then write the report. ``time_limit`` caps the
     training phase in seconds (runs still going are stopped, resumable, and left unscored).
-    Re-runnable: finished runs are skipped, stopped ones resumed."""
+    Re-runnable: finished runs are skipped, stopped ones resumed. ``pack``: each entry's
+    seeds train in one process, one packed step for all (``packed_train_jobs``)."""
     logs = zoo_runs_root() / "logs"
     train_jobs = []
-    for seed in seeds:
+    if pack:
+        train_jobs = packed_train_jobs(names, seeds, device, logs)
+    for seed in seeds if not pack else []:
         for name in names:
             e, run = entry(name), entry(name).run_dir(seed)
             if (run / "summary.json").exists():
@@ -151,6 +157,55 @@ def batch(
         )
     if failed:
         raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
+def _resume_step(run: Path) -> int | None:
+    """Where a run would resume: None when it has no config.json yet (a fresh run), else the
+    step of its checkpoint (0 without one)."""
+    if not (run / "config.json").exists():
+        return None
+    if not (run / CHECKPOINT_NAME).exists():
+        return 0
+    with safe_open(str(run / CHECKPOINT_NAME), framework="pt") as fh:
+        return int((fh.metadata() or {}).get("step", 0))
+
+
+def packed_train_jobs(
+    names: list[str], seeds: list[int], device: str, logs: Path
+) -> list[tuple[str, list[str], Path]]:
+    """One ``python -m core train --seeds ...`` job per entry and resume point: the seeds of an
+    entry that are not finished and would resume from the same step (or are all new) share one
+    packed process (core/packed.py). PixelCNN entries train one seed a job."""
+    out = []
+    for name in names:
+        e = entry(name)
+        groups: dict[int | None, list[int]] = {}
+        for seed in seeds:
+            run = e.run_dir(seed)
+            if not (run / "summary.json").exists():
+                groups.setdefault(_resume_step(run), []).append(seed)
+        for at, group in groups.items():
+            if e.model == "pixelcnn" or len(group) == 1:
+                for seed in group:
+                    argv = e.train_argv(seed, device) + ([] if at is None else ["--resume"])
+                    log = logs / f"{e.run_dir(seed).name}.train.log"
+                    out.append((f"train {name} s{seed}", CORE_CLI + argv, log))
+                continue
+            argv = e.train_argv(group[0], device)
+            i = argv.index("--seed")
+            argv[i : i + 2] = ["--seeds", ",".join(map(str, group))]
+            i = argv.index("--run-dir")
+            argv[i + 1] = str(zoo_runs_root() / f"{name}-s{{seed}}")
+            argv += [] if at is None else ["--resume"]
+            tag = "-".join(map(str, group))
+            out.append(
+                (
+                    f"train {name} s{tag} (packed)",
+                    CORE_CLI + argv,
+                    logs / f"{name}-s{tag}.train.log",
+                )
+            )
+    return out
 
 
 def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:

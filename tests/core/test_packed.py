@@ -169,3 +169,33 @@ def test_a_packed_step_on_cuda_is_each_runs_own_step(tiny_train_config):
         step.step(reals, labels, packed_noise)
     for a, b in zip(alone, packed, strict=True):
         assert _max_gap(a.state_dict(), b.state_dict()) < WEIGHT_TOL
+
+
+def test_batch_packs_each_entrys_seeds_by_where_they_resume(tmp_path, monkeypatch):
+    """``reproduce batch --pack``: new seeds share one process, a seed checkpointed elsewhere
+    resumes in its own, a finished one is skipped; PixelCNN never packs."""
+    from safetensors.torch import save_file
+
+    from core.zoo.batch import packed_train_jobs
+    from core.zoo.recipes import entry
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
+    name = "tgan-mnist-500-modern"
+    e = entry(name)
+    for seed, files in ((2, ("config.json",)), (3, ("config.json", "summary.json"))):
+        e.run_dir(seed).mkdir(parents=True)
+        for f in files:
+            (e.run_dir(seed) / f).write_text("{}")
+    save_file({"x": torch.zeros(1)}, e.run_dir(2) / "checkpoint.safetensors", {"step": "3000"})
+    jobs = packed_train_jobs([name, "pixelcnn-mnist-full"], [0, 1, 2, 3], "cuda", tmp_path)
+    labels = [label for label, _, _ in jobs]
+    assert labels == [
+        f"train {name} s0-1 (packed)",
+        f"train {name} s2",
+        *(f"train pixelcnn-mnist-full s{s}" for s in (0, 1, 2, 3)),
+    ]
+    argv = jobs[0][1]
+    assert argv[argv.index("--seeds") + 1] == "0,1" and "--seed" not in argv
+    assert argv[argv.index("--run-dir") + 1].endswith(f"{name}-s{{seed}}")
+    assert "--resume" not in argv and "--resume" in jobs[1][1]
+    assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--steps") + 1] == "20000"
