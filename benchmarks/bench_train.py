@@ -2,7 +2,7 @@
 
     python benchmarks/bench_train.py [--datasets mnist,cifar10] [--presets tgan,...] [--steps 5]
                                      [--repeats 3] [--device cpu|cuda|all] [--threads N]
-                                     [--sample-n 512] [--sample-only]
+                                     [--sample-n 512] [--sample-only] [--packed 8,16,32]
 
 For each model it times (a) a plain eager float32 reference loop written out here by hand
 (Gaussian noise, no conditioning or extra losses, same networks and batch), (b) our training step
@@ -13,6 +13,9 @@ G on a batch of randn. The variants alternate within one process (``--repeats`` 
 ``--steps`` steps each) and each figure is the median round, so a load that comes and goes on a
 shared machine hits them alike. GPU rows only where CUDA is available. Figures only; nothing is
 asserted. ``--sample-only`` skips (a)-(c) and prints the sampling columns alone.
+``--packed N,...`` times instead, for each N, N runs (seeds) stepped one after another by their
+own GANTrainer (what N separate processes sharing the device do at best) against one packed step
+of all N (core/packed.py), as aggregate images/s.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain s
 from core.config import TrainConfig  # noqa: E402
 from core.gan import GANTrainer  # noqa: E402
 from core.models import GAN_PRESETS, build_model, model_config  # noqa: E402
+from core.packed import PackedGANStep  # noqa: E402
 from core.precision import cpu_has_bf16, resolve_precision  # noqa: E402
 from core.sampling import sample  # noqa: E402
 
@@ -124,6 +128,35 @@ def bench_sampling(cfg, in_dim: int, args, device: torch.device) -> str:
     return f"{ours:9.0f} {ref:9.0f} {ours / ref:6.2f}"
 
 
+def bench_packed(preset: str, dataset: str, n_runs: int, args, device: torch.device) -> str:
+    """One row: N lone runs stepped in turn vs one packed step of N (aggregate images/s)."""
+    mcfg = model_config(preset, dataset)
+    cfg = TrainConfig(model=preset, dataset=dataset, precision="float32")
+    real = [torch.rand(args.batch_size, *mcfg.image_shape, device=device) * 2 - 1] * n_runs
+    labels = [torch.randint(0, mcfg.n_classes, (args.batch_size,), device=device)] * n_runs
+    lone = [GANTrainer(build_model(mcfg, seed=s).to(device).train(), cfg) for s in range(n_runs)]
+    lone_noise = [torch.Generator(device=device).manual_seed(s) for s in range(n_runs)]
+    models = [build_model(mcfg, seed=s).to(device).train() for s in range(n_runs)]
+    packed = PackedGANStep(models, [GANTrainer(m, cfg) for m in models])
+    packed_noise = [torch.Generator(device=device).manual_seed(s) for s in range(n_runs)]
+
+    def lone_steps() -> None:
+        for t, r, y, g in zip(lone, real, labels, lone_noise, strict=True):
+            t.step(r, y, g)
+
+    rates = _rates(
+        {"lone": lone_steps, "packed": lambda: packed.step(real, labels, packed_noise)},
+        args.batch_size * n_runs,
+        args.steps,
+        args.repeats,
+        device,
+    )
+    return (
+        f"{preset:8s} {n_runs:4d} {rates['lone']:11.0f} {rates['packed']:11.0f} "
+        f"{rates['packed'] / rates['lone']:6.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -138,6 +171,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument(
         "--sample-only", action="store_true", help="time sampling only (no training steps)"
+    )
+    parser.add_argument(
+        "--packed", default="", help="comma list of N: N lone runs vs one packed step of N"
     )
     args = parser.parse_args()
     if args.threads:
@@ -158,6 +194,16 @@ def main() -> None:
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
         auto = resolve_precision("auto", device)
         for dataset in args.datasets.split(","):
+            if args.packed:
+                print(
+                    f"\n{device} ({name}), {dataset}: float32 train img/s of N runs, summed: "
+                    "each stepped by its own trainer in turn, and one packed step of all N"
+                )
+                print(f"{'model':8s} {'N':>4s} {'lone img/s':>11s} {'packed':>11s} {'ratio':>6s}")
+                for preset in args.presets.split(","):
+                    for n_runs in map(int, args.packed.split(",")):
+                        print(bench_packed(preset, dataset, n_runs, args, device), flush=True)
+                continue
             print(
                 f"\n{device} ({name}), {dataset}: train img/s (eager float32 loop, ours at "
                 f"float32 and bf16, ratios to eager), sample img/s (ours, G on randn); "
