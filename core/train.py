@@ -1,7 +1,9 @@
 """The one training loop, for every GAN preset (gan / dcgan / acgan / deligan / tgan) and the
-PixelCNN baseline: read top to bottom, it builds the model, restores a checkpoint, and runs
-``trainer.step`` (core/gan.py, core/pixelcnn/trainer.py), logging, sampling and checkpointing
-into the run directory (core/run_dir.py says what each file is).
+PixelCNN baseline: a ``Run`` builds the model, restores a checkpoint and records each step
+(logging, sampling, scoring and checkpointing into the run directory; core/run_dir.py says what
+each file is); ``run_loop`` steps the runs with ``trainer.step`` (core/gan.py,
+core/pixelcnn/trainer.py) for one run (``train``), or with one packed step for N seeds of one
+GAN config (``core.packed.train_packed``).
 
 A kill at any moment loses at most the steps since the last checkpoint. Ctrl-C (or SIGTERM)
 stops between two steps and saves a checkpoint; a failed write (full disk, read-only folder)
