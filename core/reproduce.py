@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = sorted(ENTRIES) if args.entries == ["all"] else args.entries
+    names = args.entries
+    if args.entries == ["all"]:  # what re-scoring / relabelling / repacking can act on: shipped
+        shipped_only = args.action in ("rescore", "relabel", "repack")
+        names = sorted(n for n in ENTRIES if not (shipped_only and ENTRIES[n].planned))
     for name in names:
         entry(name)  # every name checked before any work starts
     if not names and args.action != "manifest":
