@@ -15,7 +15,8 @@ Which twin: ``lineup`` picks, for a t-GAN, its exact twin: the entry named ``<t-
 only the prior swapped (``tgan-mnist-500-modern`` -> ``tgan-mnist-500-modern-gaussian``). Without
 one it takes the entry of the same data set and preset whose prior is not a t mixture and whose
 name shares the longest prefix, and says the pair is not exact. The DeLiGAN and DCGAN of the
-same data set and regime come along where they exist.
+same data set and regime come along where they exist (a modern-track t-GAN's from the modern
+track first).
 """
 
 from __future__ import annotations
@@ -100,11 +101,16 @@ def lineup(entries: Sequence[ZooEntry], name: str) -> Lineup:
     ]
     twin = max(gaussians, key=lambda e: _twin_rank(tgan, e), default=None)
     regime = _regime(tgan.name)
-    rivals = tuple(
-        by_name[f"{preset}-{tgan.dataset}-{regime}"]
-        for preset in RIVAL_PRESETS
-        if f"{preset}-{tgan.dataset}-{regime}" in by_name
+    # a modern-track t-GAN races the modern-track rivals where the zoo has them
+    tracks = ("-modern", "") if "-modern" in tgan.name else ("",)
+    found = (
+        next(
+            (by_name[n] for t in tracks if (n := f"{p}-{tgan.dataset}-{regime}{t}") in by_name),
+            None,
+        )
+        for p in RIVAL_PRESETS
     )
+    rivals = tuple(r for r in found if r is not None)
     if twin is None:
         note = f"The zoo has no Gaussian-prior {tgan.preset} on {tgan.dataset} to race against."
     elif is_exact_twin(tgan, twin):

@@ -57,6 +57,12 @@ def test_an_exact_single_gaussian_twin_is_raced_before_a_mixture_twin():
     assert compare.lineup(ZOO + modern[:2], "tgan-mnist-500-modern").twin.name.endswith("-gmm")
     # the comparison opens on the t-GAN that has a single-Gaussian twin, wherever it is listed
     assert compare.default_racer(ZOO + modern) == "tgan-mnist-500-modern"
+    # the modern t-GAN races the modern DeLiGAN where it exists, else the paper-track one
+    rival = entry("deligan-mnist-500-modern", prior="gmm", conditioning="onehot")
+    race = compare.lineup(ZOO + modern + [rival], "tgan-mnist-500-modern")
+    assert [r.name for r in race.rivals] == ["deligan-mnist-500-modern", "dcgan-mnist-500"]
+    paper = compare.lineup(ZOO + modern + [rival], "tgan-mnist-500")
+    assert [r.name for r in paper.rivals] == ["deligan-mnist-500", "dcgan-mnist-500"]
     # a t prior named like a twin is no twin
     impostor = entry("tgan-mnist-500-modern-gaussian", prior="tmix")
     assert not compare.is_exact_twin(modern[0], impostor)
