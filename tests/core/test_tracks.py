@@ -14,6 +14,7 @@ from core.evaluate import report
 from core.evaluate.claims import evaluate_claims
 from core.evaluate.curve import tail_drift
 from core.evaluate.tracks import recipe_without_prior, track_of
+from core.zoo.recipes import ENTRIES, MODERN_STEPS, entry
 
 MODERN = (
     "codeword_mean=onehot,d_classifies_fakes=False,d_projection=True,"
@@ -224,3 +225,47 @@ def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path
         }
         assert track_of(new["model"]) == "study"
     assert batch.relabel(["acgan-mnist-500"]) == []  # nothing left to change
+
+
+def test_the_modern_twins_differ_only_in_the_prior_and_are_in_the_modern_track():
+    from core.evaluate.scoring import model_label
+    from core.evaluate.tracks import track_of
+    from core.models import model_config
+
+    for dataset in MODERN_STEPS:
+        twins = {
+            e.tag: e
+            for e in ENTRIES.values()
+            if e.model == "tgan" and e.dataset == dataset and "modern" in e.tag
+        }
+        assert sorted(twins) == ["modern", "modern-gaussian", "modern-gmm"]
+        t = twins["modern"]
+        for tag, e in twins.items():
+            assert {k: v for k, v in e.overrides.items() if k != "prior"} == t.overrides, tag
+            assert (e.model, e.n_train, e.steps, e.train_options) == (
+                t.model,
+                t.n_train,
+                t.steps,
+                t.train_options,
+            )
+            cfg = model_config(e.model, dataset, **e.overrides)
+            assert cfg.prior == {"modern": "tmix"}.get(tag, tag.split("-")[-1])
+            assert track_of(model_label(cfg.to_dict(), e.train_options)) == "modern", tag
+
+
+def test_every_gan_rival_has_a_modern_track_entry_with_the_one_recipe():
+    """Issue 21: each GAN on MNIST-500 and Fashion-500 in the modern track, the same DiffAugment
+    policy, curve and budget as the t-GAN; planned until trained and shipped."""
+    from core.evaluate.scoring import model_label
+    from core.evaluate.tracks import track_of
+    from core.models import GAN_PRESETS, model_config
+
+    for dataset in ("mnist", "fashion"):
+        t = entry(f"tgan-{dataset}-500-modern")
+        for preset in GAN_PRESETS:
+            e = entry(f"{preset}-{dataset}-500-modern")
+            assert (e.steps, e.train_options) == (t.steps, t.train_options), e.name
+            cfg = model_config(e.model, dataset, **e.overrides)
+            assert cfg.d_projection and cfg.conditioning in ("onehot", "codeword"), e.name
+            assert not (cfg.alpha > 0 and cfg.d_classifies_fakes), e.name  # C: real images only
+            assert track_of(model_label(cfg.to_dict(), e.train_options)) == "modern", e.name
