@@ -134,6 +134,11 @@ def curve_values(curve: list[dict], metric: str = "fd") -> list[float]:
     return out
 
 
+def curve_points(curve: list[dict], metric: str = "fd") -> list[tuple[int, float]]:
+    """(step, value) of ``metric`` along the curve, the rows without it skipped."""
+    return [(row["step"], value) for row in curve for value in curve_values([row], metric)]
+
+
 def curve_span(curve: list[dict], k: int, metric: str = "fd") -> float | None:
     """max - min of ``metric`` over the last k points (None with fewer than k points)."""
     if k < 2:
@@ -171,7 +176,7 @@ def tail_drift(curve: list[dict], share: float = 0.25, metric: str = "fd") -> di
     over the mean (``spread``). None with fewer than 3 points in the window."""
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share}")
-    points = [(row["step"], value) for row in curve for value in curve_values([row], metric)]
+    points = curve_points(curve, metric)
     if not points:
         return None
     last = points[-1][0]

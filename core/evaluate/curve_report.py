@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.atomic import read_json
-from core.evaluate.curve import FLAT_DRIFT, curve_values, read_curve, tail_drift
+from core.evaluate.curve import FLAT_DRIFT, curve_points, curve_values, read_curve, tail_drift
 from core.evaluate.plots import score_curves_png
 from core.evaluate.scoring import protocol
 from core.run_dir import SCORES_NAME
@@ -81,8 +81,7 @@ def curves_section(out_dir: Path) -> list[str]:
                     f"{cell('fidelity')} | {cell('diversity')} |"
                 )
             dataset = name.split("-")[1] if "-" in name else "?"
-            points = [(r["step"], v) for r in curve for v in curve_values([r], "fd")]
-            by_dataset.setdefault(dataset, []).append((name, points))
+            by_dataset.setdefault(dataset, []).append((name, curve_points(curve, "fd")))
     lines.append("")
     for dataset, series in by_dataset.items():
         png = out_dir / f"curves-{dataset}.png"

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from core.atomic import atomic_write_bytes, read_jsonl
-from core.evaluate.curve import curve_values, read_curve
+from core.evaluate.curve import curve_points, read_curve
 from core.losses import EQUILIBRIUM_D_LOSS, EQUILIBRIUM_G_LOSS
 
 SCORE_COLOUR = (20, 140, 60)
@@ -78,7 +78,7 @@ def loss_curve_png(
     steps = [r["step"] for r in rows]
     series = {"D loss": [r["d_adv"] for r in rows], "G loss": [r["g_adv"] for r in rows]}
     curve = read_curve(scores_path) if scores_path is not None else []
-    fd = [(r["step"], v) for r in curve for v in curve_values([r], "fd")]
+    fd = curve_points(curve, "fd")
     first, last = min([steps[0]] + [s for s, _ in fd]), max([steps[-1]] + [s for s, _ in fd])
     width, height, left, right, top, bottom = 720, 400, 60, 64 if fd else 20, 36, 44
     lo = min(0.0, *series["D loss"], *series["G loss"])

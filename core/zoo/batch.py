@@ -14,14 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from safetensors import safe_open
-
 from core.atomic import atomic_copy, atomic_write_json, read_json
 from core.errors import UserError
 from core.evaluate.report import build_report
 from core.evaluate.scoring import model_label
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
-from core.run_dir import CHECKPOINT_NAME, SCORES_NAME
+from core.run_dir import SCORES_NAME, checkpoint_step
 from core.weights import WEIGHTS_NAME
 from core.zoo.recipes import entry, train_command
 from core.zoo.ship import ship, write_card, write_manifest
@@ -112,20 +110,15 @@ def batch(
     Re-runnable: finished runs are skipped, stopped ones resumed. ``pack``: each entry's
     seeds train in one process, one packed step for all (``packed_train_jobs``)."""
     logs = zoo_runs_root() / "logs"
-    train_jobs = []
     if pack:
         train_jobs = packed_train_jobs(names, seeds, device, logs)
-    for seed in seeds if not pack else []:
-        for name in names:
-            e, run = entry(name), entry(name).run_dir(seed)
-            if (run / "summary.json").exists():
-                continue
-            argv = e.train_argv(seed, device) + (
-                ["--resume"] if (run / "config.json").exists() else []
-            )
-            train_jobs.append(
-                (f"train {e.name} s{seed}", CORE_CLI + argv, logs / f"{run.name}.train.log")
-            )
+    else:
+        train_jobs = [
+            _lone_job(entry(name), seed, device, logs)
+            for seed in seeds
+            for name in names
+            if not (entry(name).run_dir(seed) / "summary.json").exists()
+        ]
     failed, stopped = run_pool(train_jobs, jobs, time_limit)
     eval_jobs = []
     for name in names:
@@ -164,10 +157,14 @@ def _resume_step(run: Path) -> int | None:
     step of its checkpoint (0 without one)."""
     if not (run / "config.json").exists():
         return None
-    if not (run / CHECKPOINT_NAME).exists():
-        return 0
-    with safe_open(str(run / CHECKPOINT_NAME), framework="pt") as fh:
-        return int((fh.metadata() or {}).get("step", 0))
+    return checkpoint_step(run) or 0
+
+
+def _lone_job(e, seed: int, device: str, logs: Path) -> tuple[str, list[str], Path]:
+    """The ``python -m core train`` job of one entry and seed (resumed when it was started)."""
+    run = e.run_dir(seed)
+    argv = e.train_argv(seed, device) + (["--resume"] if (run / "config.json").exists() else [])
+    return f"train {e.name} s{seed}", CORE_CLI + argv, logs / f"{run.name}.train.log"
 
 
 def packed_train_jobs(
@@ -186,10 +183,7 @@ def packed_train_jobs(
                 groups.setdefault(_resume_step(run), []).append(seed)
         for at, group in groups.items():
             if e.model == "pixelcnn" or len(group) == 1:
-                for seed in group:
-                    argv = e.train_argv(seed, device) + ([] if at is None else ["--resume"])
-                    log = logs / f"{e.run_dir(seed).name}.train.log"
-                    out.append((f"train {name} s{seed}", CORE_CLI + argv, log))
+                out += [_lone_job(e, seed, device, logs) for seed in group]
                 continue
             argv = e.train_argv(group[0], device)
             i = argv.index("--seed")
