@@ -57,10 +57,18 @@ NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard erro
 def seed_noise(a, b, base: str) -> float | None:
     """NOISE_SE x the standard error of mean(a) - mean(b) over training seeds; None unless both
     rows have >= 2 seeds (one seed's ± is the run's own spread, not a seed-to-seed one)."""
-    if len(a.seeds) < 2 or len(b.seeds) < 2:
+    na, nb = seeds_with(a, base), seeds_with(b, base)
+    if na < 2 or nb < 2:
         return None
     (_, sa), (_, sb) = a.values[base], b.values[base]
-    return NOISE_SE * math.sqrt(sa * sa / len(a.seeds) + sb * sb / len(b.seeds))
+    return NOISE_SE * math.sqrt(sa * sa / na + sb * sb / nb)
+
+
+def seeds_with(row, base: str) -> int:
+    """How many of the row's training seeds have ``base`` (a column added after some seeds were
+    scored rests on fewer)."""
+    measured = getattr(row, "measured", None) or {}
+    return measured.get(base, len(row.seeds))
 
 
 def greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
+from core.evaluate.collapse import collapse_section
 from core.evaluate.curve_report import curves_section
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
@@ -58,6 +59,9 @@ class ReportRow:
     sources: list  # each member's run, as its metrics.json names it
     folders: list = dataclasses.field(default_factory=list)  # where each metrics.json was found
     prior: str | None = None  # the latent prior (model_config), None for real data / PixelCNN
+    # per metric, how many members (seeds) have it: a column added after some seeds were scored
+    # (diversity) can rest on fewer seeds than the row; the table then says so
+    measured: dict = dataclasses.field(default_factory=dict)
 
     @property
     def track(self) -> str:
@@ -145,16 +149,17 @@ def group_rows(results: list[dict]) -> list[ReportRow]:
     rows = []
     for (kind, model, dataset, regime, judge, n, _), members in groups.items():
         members.sort(key=lambda r: (r.get("train_seed") is None, r.get("train_seed")))
-        values = {}
+        values, measured = {}, {}
         for base in METRIC_BASES:
-            pairs = [_run_value(r, base) for r in members]
-            means = [m for m, _ in pairs if m is not None]
+            pairs = [p for p in (_run_value(r, base) for r in members) if p[0] is not None]
+            means = [m for m, _ in pairs]
+            measured[base] = len(means)
             if not means:
                 values[base] = (None, None)
             elif len(means) >= 2:
                 values[base] = (float(np.mean(means)), float(np.std(means, ddof=1)))
             else:
-                values[base] = (means[0], pairs[0][1])
+                values[base] = pairs[0]
         times = [r["train_wall_time_s"] for r in members if r.get("train_wall_time_s")]
         rows.append(
             ReportRow(
@@ -172,6 +177,7 @@ def group_rows(results: list[dict]) -> list[ReportRow]:
                 [r.get("source") or r["_folder"] for r in members],
                 [r["_folder"] for r in members],
                 (members[0].get("model_config") or {}).get("prior"),
+                measured,
             )
         )
     return sorted(rows, key=_row_order)
@@ -201,6 +207,16 @@ def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:
     return f"{mean:.{digits}f}" if err is None else f"{mean:.{digits}f} ± {err:.{digits}f}"
 
 
+def _metric_cell(row: ReportRow, base: str, digits: int = 3) -> str:
+    """A metric's cell; when fewer of the row's seeds have it than the row has, it says so
+    (its ± is then that seed's own spread, or the std over the seeds that have it)."""
+    text = _cell(*row.values[base], digits)
+    k = row.measured.get(base, len(row.seeds))
+    if row.kind == "model" and 0 < k < len(row.seeds):
+        text += f" ({k} of {len(row.seeds)} seeds)"
+    return text
+
+
 TABLE_COLUMNS = (
     "data set",
     "track",
@@ -225,7 +241,6 @@ TABLE_COLUMNS = (
 def markdown_table(rows: list[ReportRow]) -> str:
     lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
     for row in rows:
-        v = row.values
         seeds = "-" if row.kind == "real" else f"{len(row.seeds)}"
         wall = f"{row.train_wall_time_s / 60:.1f} min" if row.train_wall_time_s else "-"
         name = f"**{row.model}**" if row.kind == "real" else row.model
@@ -237,14 +252,9 @@ def markdown_table(rows: list[ReportRow]) -> str:
             "-" if row.steps is None else f"{row.steps:,}",
             str(row.n_samples),
             seeds,
-            _cell(*v["is"]),
-            _cell(*v["mis"]),
-            _cell(*v["fidelity"]),
-            _cell(*v["diversity"]),
-            _cell(*v["fd"], 2),
-            _cell(*v["precision"]),
-            _cell(*v["recall"]),
-            _cell(*v["memorisation"]),
+            *(_metric_cell(row, b) for b in ("is", "mis", "fidelity", "diversity")),
+            _metric_cell(row, "fd", 2),
+            *(_metric_cell(row, b) for b in ("precision", "recall", "memorisation")),
             wall,
             f"`{row.judge}`",
         ]
@@ -347,6 +357,7 @@ def build_report(roots: list[Path], md_path: Path, csv_path: Path) -> tuple[Path
             "",
             claims_markdown(claims),
             "",
+            *collapse_section(rows),
             *filter(None, [study_markdown(md_path.parent / "toy" / "study.json")]),
             *curves_section(md_path.parent),
             *_figures_and_notes(roots, md_path.parent),

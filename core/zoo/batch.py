@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.atomic import atomic_copy, atomic_write_json, read_json
 from core.errors import UserError
+from core.evaluate.judges import load_judge
 from core.evaluate.report import build_report
 from core.evaluate.scoring import model_label
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
@@ -234,8 +235,10 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
     """Score every seed of each shipped entry again with the judges as they are now (after a
     judge was retrained, say): each seed from its run's float32 weights where this machine has
     them, else the shipped seed from the shipped weights. A seed with neither (its weights
-    never reached this machine) leaves the entry's seeds/, since its scores came from another
-    judge; the command that retrains it is printed. Cards follow; returns the failed jobs."""
+    never reached this machine) keeps its scores when the judge that made them is the current
+    one (same N): rescoring then only adds columns the seed lacks, and the report counts the
+    seeds behind each column. Scored by another judge, it leaves the entry's seeds/ and the
+    command that retrains it is printed. Cards follow; returns the failed jobs."""
     logs = zoo_runs_root() / "logs"
     plans = {name: _rescore_plan(name) for name in names}  # every entry checked before any work
     jobs_list = [
@@ -260,7 +263,16 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
                 atomic_copy(folder / "metrics.json", dest / "metrics.json")
             if folder == dest and e.run_dir(seed).is_dir():  # keep the run's record in step
                 atomic_copy(folder / "metrics.json", e.run_dir(seed) / "metrics.json")
+        current = load_judge(e.dataset).name if missing else None
         for seed in missing:
+            old = read_json(dest / "seeds" / f"s{seed}" / "metrics.json") or {}
+            if (old.get("judge"), old.get("n_samples")) == (current, n_eval):
+                print(
+                    f"{name} s{seed}: no weights on this machine; its scores stand (same judge "
+                    f"{current}, same N; a column added since is missing from this seed)",
+                    flush=True,
+                )
+                continue
             shutil.rmtree(dest / "seeds" / f"s{seed}", ignore_errors=True)
             print(
                 f"{name} s{seed}: no weights on this machine, dropped from seeds/ (its scores "

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -82,7 +83,8 @@ RESCORED = [
 def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, monkeypatch):
     """After a judge changes: the shipped seed is scored from the shipped folder when its run
     kept no weights, a retrained seed from its run (even one seeds/ did not list), and a seed
-    whose weights never reached this machine leaves seeds/ (its scores were another judge's)."""
+    whose weights never reached this machine leaves seeds/ (its scores were another judge's),
+    unless the current judge scored it with the same N (then rescoring only adds columns)."""
     from core.weights import WEIGHTS_NAME
     from core.zoo import batch
 
@@ -96,6 +98,12 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
     for seed in (0, 1, 2):
         (dest / "seeds" / f"s{seed}").mkdir(parents=True)
         (dest / "seeds" / f"s{seed}" / "metrics.json").write_text('{"judge": "old"}')
+    (dest / "seeds" / "s4").mkdir()
+    current = {"judge": "current", "n_samples": 100}
+    (dest / "seeds" / "s4" / "metrics.json").write_text(json.dumps(current))
+    (dest / "seeds" / "s5").mkdir()  # the current judge, another N: dropped
+    (dest / "seeds" / "s5" / "metrics.json").write_text('{"judge": "current", "n_samples": 50}')
+    monkeypatch.setattr(batch, "load_judge", lambda dataset: SimpleNamespace(name="current"))
     (dest / "entry.json").write_text('{"seed": 0}')
     (runs / f"{name}-s0").mkdir(parents=True)  # a GPU run: scores came back, weights did not
     for seed in (1, 3):  # retrained here (3: not in seeds/ yet)
@@ -117,7 +125,8 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
     assert batch.rescore([name], jobs=2, device="cpu", n_eval=100) == []
     assert scored == [dest, runs / f"{name}-s1", runs / f"{name}-s3"]
     seeds = {p.parent.name: json.loads(p.read_text()) for p in dest.glob("seeds/*/metrics.json")}
-    assert sorted(seeds) == ["s0", "s1", "s3"]  # s2 dropped
+    assert sorted(seeds) == ["s0", "s1", "s3", "s4"]  # s2 and s5 dropped, s4 stands
+    assert seeds.pop("s4") == current
     assert all(m["judge"] == "new" for m in seeds.values())
     assert seeds["s1"]["at"] == str(runs / f"{name}-s1")
     assert json.loads((dest / "metrics.json").read_text())["at"] == str(dest)

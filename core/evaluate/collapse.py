@@ -1,0 +1,80 @@
+"""The report's collapse check (issue 21): ACGAN's within-class diversity against DCGAN's.
+
+Diversity (core/evaluate/metrics.py) is, within each class, the mean pairwise judge-feature
+distance of the samples over the same for real test images: near 0 when a class is one image.
+ACGAN and DCGAN differ in one thing, ACGAN's auxiliary classifier, so an ACGAN whose diversity
+falls far below DCGAN's on the same data, regime, steps and track has collapsed within its
+classes. Each ACGAN row is set against the DCGAN row of its own track; a study-track ACGAN
+(e.g. the label-embedding one, ``acgan[conditioning=embedding]``) against the paper track's
+DCGAN, the recipe it departs from.
+"""
+
+from __future__ import annotations
+
+from core.evaluate.compare_rows import fmt_value, mean_of, seeds_with
+
+BAND = 0.30  # "within 30% of DCGAN's": |ACGAN / DCGAN - 1| <= BAND
+
+
+def _partner(rows, acgan):
+    """The DCGAN row to set ``acgan`` against (same data set, regime, steps; its track, or the
+    paper track for a study row), preferring the same prior; None if there is none."""
+    track = acgan.track if acgan.track in ("paper", "modern") else "paper"
+    found = [
+        r
+        for r in rows
+        if r.kind == "model"
+        and r.preset == "dcgan"
+        and r.track == track
+        and (r.dataset, r.regime, r.steps) == (acgan.dataset, acgan.regime, acgan.steps)
+    ]
+    same_prior = [r for r in found if r.prior == acgan.prior]
+    return (same_prior or found or [None])[0]
+
+
+def collapse_pairs(rows) -> list[dict]:
+    """One dict per ACGAN row with a DCGAN partner and both diversities measured: the two rows,
+    the ratio ACGAN / DCGAN and whether it is within BAND of 1."""
+    out = []
+    for acgan in rows:
+        if acgan.kind != "model" or acgan.preset != "acgan":
+            continue
+        dcgan = _partner(rows, acgan)
+        a, d = mean_of(acgan, "diversity"), mean_of(dcgan, "diversity")
+        if a is None or d is None or d <= 0:
+            continue
+        ratio = a / d
+        out.append(
+            {"acgan": acgan, "dcgan": dcgan, "ratio": ratio, "within": abs(ratio - 1) <= BAND}
+        )
+    return out
+
+
+def collapse_section(rows) -> list[str]:
+    """The report's section: a table of every ACGAN row against its DCGAN (empty: no pair)."""
+    pairs = collapse_pairs(rows)
+    if not pairs:
+        return []
+    lines = [
+        "## Within-class diversity: ACGAN against DCGAN",
+        "",
+        "ACGAN is DCGAN plus an auxiliary classifier; a ratio far below 1 means ACGAN draws "
+        "nearly one image per class (collapse). Each ACGAN row against the DCGAN row of its own "
+        "track, data set, regime and steps (a study-track ACGAN against the paper track's "
+        f"DCGAN); *within {BAND:.0%}*: |ratio - 1| <= {BAND:g}. ± as in the table above.",
+        "",
+        "| track | data set | regime | steps | ACGAN row | seeds (ACGAN / DCGAN) | "
+        f"ACGAN diversity | DCGAN diversity | ratio | within {BAND:.0%} |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in pairs:
+        a, d = p["acgan"], p["dcgan"]
+        steps = f"{a.steps:,}" if a.steps else "?"
+        lines.append(
+            f"| {a.track} | {a.dataset} | {a.regime} | {steps} | `{a.model}` | "
+            f"{seeds_with(a, 'diversity')} / {seeds_with(d, 'diversity')} | "
+            f"{fmt_value(a, 'diversity')} | "
+            f"{fmt_value(d, 'diversity')} | {p['ratio']:.2f} | "
+            f"{'yes' if p['within'] else '**no**'} |"
+        )
+    return [*lines, ""]

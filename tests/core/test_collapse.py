@@ -1,0 +1,84 @@
+"""The report's collapse check (issue 21): ACGAN's within-class diversity against DCGAN's, and
+the seed count behind a column that only some of a row's seeds have."""
+
+from __future__ import annotations
+
+import json
+
+from core.evaluate import report
+from core.evaluate.collapse import collapse_pairs, collapse_section
+from core.evaluate.compare_rows import seed_noise
+
+AUG = "d_projection=True,augment_shift=4,augment_color=True,augment_cutout=0.5"
+
+
+def result(model, seed, diversity, dataset="mnist", regime="500", steps=5000):
+    metrics = {"is1k": {"mean": 5.0, "std": 0.1}, "fd1k": 1.0}
+    if diversity is not None:
+        metrics["diversity1k"] = {"mean": diversity, "std": 0.05}
+    return {
+        "format_version": 1,
+        "kind": "model",
+        "model": model,
+        "preset": model.split("[")[0],
+        "model_config": {"prior": "gaussian"},
+        "dataset": dataset,
+        "regime": regime,
+        "train_seed": seed,
+        "steps": steps,
+        "train_wall_time_s": 60.0,
+        "judge": f"judge-{dataset}",
+        "n_samples": 1000,
+        "evaluated_at": "2026-01-01T00:00:00Z",
+        "source": f"{model}-{steps}-{seed}",
+        "_folder": "x",
+        "metrics": metrics,
+    }
+
+
+def rows(*results):
+    return report.group_rows(list(results))
+
+
+def test_each_acgan_is_set_against_the_dcgan_of_its_own_track():
+    modern_acgan = f"acgan[d_classifies_fakes=False,{AUG}]"
+    modern_dcgan = f"dcgan[conditioning=onehot,{AUG}]"
+    found = rows(
+        result("dcgan", 0, 1.0),
+        result("acgan", 0, 0.9),  # paper track: within 30%
+        result("acgan[conditioning=embedding]", 0, 0.25),  # study: against the paper DCGAN
+        result(modern_dcgan, 0, 0.8, steps=20000),
+        result(modern_acgan, 0, 0.5, steps=20000),  # modern: 0.625, collapsed
+        result("acgan", 0, 0.9, dataset="fashion"),  # no DCGAN on fashion: no pair
+    )
+    pairs = {(p["acgan"].model, p["dcgan"].model): p for p in collapse_pairs(found)}
+    assert set(pairs) == {
+        ("acgan", "dcgan"),
+        ("acgan[conditioning=embedding]", "dcgan"),
+        (modern_acgan, modern_dcgan),
+    }
+    assert abs(pairs["acgan", "dcgan"]["ratio"] - 0.9) < 1e-9 and pairs["acgan", "dcgan"]["within"]
+    assert not pairs["acgan[conditioning=embedding]", "dcgan"]["within"]
+    assert abs(pairs[modern_acgan, modern_dcgan]["ratio"] - 0.625) < 1e-9
+    assert not pairs[modern_acgan, modern_dcgan]["within"]
+    text = "\n".join(collapse_section(found))
+    assert "| modern | mnist | 500 | 20,000 |" in text and "| 0.62 | **no** |" in text
+    # a DCGAN of another budget is no partner
+    assert collapse_pairs(rows(result("dcgan", 0, 1.0), result("acgan", 0, 0.9, steps=20000))) == []
+
+
+def test_a_column_some_seeds_lack_counts_only_the_seeds_that_have_it(tmp_path):
+    """Seeds scored before the diversity column existed: the row's diversity is the one seed
+    that has it (its own spread, not member 0's), the table says '1 of 3 seeds', and the seed
+    noise of a comparison uses that count."""
+    found = rows(result("dcgan", 0, None), result("dcgan", 1, 0.7), result("dcgan", 2, None))
+    (row,) = found
+    assert row.values["diversity"] == (0.7, 0.05)
+    assert row.measured["diversity"] == 1 and row.measured["is"] == 3
+    assert seed_noise(row, row, "diversity") is None  # one seed: no seed spread
+    assert seed_noise(row, row, "is") is not None
+    for i, r in enumerate((result("dcgan", 0, None), result("dcgan", 1, 0.7))):
+        (tmp_path / f"e{i}").mkdir()
+        (tmp_path / f"e{i}" / "metrics.json").write_text(json.dumps(r))
+    md, _, _ = report.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
+    assert "0.700 ± 0.050 (1 of 2 seeds)" in md.read_text()
