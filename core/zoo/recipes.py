@@ -47,6 +47,9 @@ MODERN_TRAINED = (
     "tgan-mnist-500-modern",
     "tgan-mnist-500-modern-gaussian",
     "tgan-mnist-500-modern-gmm",
+    "gan-mnist-500-modern",
+    "dcgan-mnist-500-modern",
+    "acgan-mnist-500-modern",
 )
 DIFFAUG = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
 
