@@ -12,24 +12,21 @@ from core.evaluate.compare_rows import seed_noise
 AUG = "d_projection=True,augment_shift=4,augment_color=True,augment_cutout=0.5"
 
 
+BASE = {"format_version": 1, "kind": "model", "model_config": {"prior": "gaussian"}}
+BASE |= {"train_wall_time_s": 60.0, "n_samples": 1000, "evaluated_at": "2026-01-01T00:00:00Z"}
+
+
 def result(model, seed, diversity, dataset="mnist", regime="500", steps=5000):
+    """One seed's metrics.json (1k samples): IS, FD, and diversity unless None."""
     metrics = {"is1k": {"mean": 5.0, "std": 0.1}, "fd1k": 1.0}
     if diversity is not None:
         metrics["diversity1k"] = {"mean": diversity, "std": 0.05}
+    where = {"dataset": dataset, "regime": regime, "steps": steps, "judge": f"judge-{dataset}"}
+    who = {"model": model, "preset": model.split("[")[0], "train_seed": seed}
     return {
-        "format_version": 1,
-        "kind": "model",
-        "model": model,
-        "preset": model.split("[")[0],
-        "model_config": {"prior": "gaussian"},
-        "dataset": dataset,
-        "regime": regime,
-        "train_seed": seed,
-        "steps": steps,
-        "train_wall_time_s": 60.0,
-        "judge": f"judge-{dataset}",
-        "n_samples": 1000,
-        "evaluated_at": "2026-01-01T00:00:00Z",
+        **BASE,
+        **where,
+        **who,
         "source": f"{model}-{steps}-{seed}",
         "_folder": "x",
         "metrics": metrics,
