@@ -67,8 +67,7 @@ def seed_noise(a, b, base: str) -> float | None:
 def seeds_with(row, base: str) -> int:
     """How many of the row's training seeds have ``base`` (a column added after some seeds were
     scored rests on fewer)."""
-    measured = getattr(row, "measured", None) or {}
-    return measured.get(base, len(row.seeds))
+    return row.measured.get(base, len(row.seeds))
 
 
 def greater(a, b, base: str, evidence: list[str], higher_is_better: bool = True) -> bool | None:

@@ -14,6 +14,7 @@ import numpy as np
 from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
 from core.evaluate.collapse import collapse_section
+from core.evaluate.compare_rows import seeds_with
 from core.evaluate.curve_report import curves_section
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
@@ -211,7 +212,7 @@ def _metric_cell(row: ReportRow, base: str, digits: int = 3) -> str:
     """A metric's cell; when fewer of the row's seeds have it than the row has, it says so
     (its ± is then that seed's own spread, or the std over the seeds that have it)."""
     text = _cell(*row.values[base], digits)
-    k = row.measured.get(base, len(row.seeds))
+    k = seeds_with(row, base)
     if row.kind == "model" and 0 < k < len(row.seeds):
         text += f" ({k} of {len(row.seeds)} seeds)"
     return text
