@@ -50,6 +50,7 @@ MODERN_TRAINED = (
     "gan-mnist-500-modern",
     "dcgan-mnist-500-modern",
     "acgan-mnist-500-modern",
+    "deligan-mnist-500-modern",
 )
 DIFFAUG = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
 
