@@ -83,10 +83,11 @@ elif racers:
         f"{N_PER_POINT} samples of the class per point (seeds 0-{N_PER_POINT - 1}), scored by "
         "the data set's judge. Fidelity: the share the judge files under the class asked for. "
         "Diversity: their mean pairwise distance in the judge's features over that of real "
-        "test images of the class (1 = as varied as the real class). Unconditional rivals "
-        "cannot be asked for a class, so they do not race."
+        "test images of the class (1 = as varied as the real class). Conditional rivals "
+        "(the modern track's, given a one-hot label) race too; unconditional ones cannot be "
+        "asked for a class, so they do not."
     )
-    racing = [race.tgan, *([race.twin] if race.twin else [])]
+    racing = race.racers
     with st.spinner("Scoring the race (once per model and class, then cached) ..."):
         curves = {
             m.name: cache.race_curve(str(m.folder), int(label), RADII, N_PER_POINT) for m in racing
@@ -100,7 +101,7 @@ elif racers:
     else:
         fig = make_subplots(rows=1, cols=2, subplot_titles=("fidelity", "within-class diversity"))
         for i, (model_name, points) in enumerate(curves.items()):
-            colour = ("#d62728", "#1f77b4")[i % 2]
+            colour = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")[i % 4]
             xs = [p.radius for p in points]
             for col, values in (
                 (1, [p.fidelity for p in points]),

@@ -41,13 +41,21 @@ RIVAL_PRESETS = ("deligan", "dcgan")
 @dataclass(frozen=True)
 class Lineup:
     """The models of one race: ``tgan`` first, its Gaussian-prior ``twin`` (None when the zoo
-    has none), unconditional ``rivals`` (shown side by side, not raced: they cannot be asked for
-    a class), and ``note`` saying how close the twin is."""
+    has none), the ``rivals`` of its track (the paper track's are unconditional: shown side by
+    side, not raced, as they cannot be asked for a class; the modern track's take a one-hot
+    label and race), and ``note`` saying how close the twin is."""
 
     tgan: ZooEntry
     twin: ZooEntry | None
     rivals: tuple[ZooEntry, ...]
     note: str
+
+    @property
+    def racers(self) -> tuple[ZooEntry, ...]:
+        """The models that race (can be asked for a class): the t-GAN, its twin, and the
+        conditional rivals."""
+        twin = (self.twin,) if self.twin is not None else ()
+        return (self.tgan, *twin, *(r for r in self.rivals if r.conditional))
 
 
 @dataclass(frozen=True)

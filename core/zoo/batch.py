@@ -105,9 +105,10 @@ def batch(
     pack: bool = False,
 ) -> None:
     """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
-    any entry's second), score each run, ship the first seed of each entry with every seed's
-    metrics and score curve (seeds/s<seed>/), then write the report. ``time_limit`` caps the
-    training phase in seconds (runs still going are stopped, resumable, and left unscored).
+    any entry's second), score each run, ship each entry's lowest seed (``_ship_first``) with
+    every seed's metrics and score curve (seeds/s<seed>/), then write the report.
+    ``time_limit`` caps the training phase in seconds (runs still going are stopped,
+    resumable, and left unscored).
     Re-runnable: finished runs are skipped, stopped ones resumed. ``pack``: each entry's
     seeds train in one process, one packed step for all (``packed_train_jobs``)."""
     logs = zoo_runs_root() / "logs"
@@ -133,7 +134,7 @@ def batch(
         finished = [s for s in seeds if (entry(name).run_dir(s) / "summary.json").exists()]
         if not finished:
             continue
-        dest = ship(name, finished[0])
+        dest = _ship_first(name, finished)
         for seed in finished:
             run = entry(name).run_dir(seed)
             if (run / "metrics.json").exists():
@@ -151,6 +152,19 @@ def batch(
         )
     if failed:
         raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
+def _ship_first(name: str, finished: list[int]) -> Path:
+    """Ship the lowest finished seed, unless the entry already ships a lower seed that this
+    batch did not train (a batch adding seed 2 to a shipped seed 0 adds its scores only; the
+    app and its twins keep the weights they had). Returns the entry's folder."""
+    dest = zoo_root() / name
+    info = read_json(dest / "entry.json") if (dest / WEIGHTS_NAME).exists() else None
+    shipped = info.get("seed") if isinstance(info, dict) else None
+    if isinstance(shipped, int) and shipped < min(finished) and shipped not in finished:
+        print(f"{name}: keeps the weights of seed {shipped}; adds seeds {finished}", flush=True)
+        return dest
+    return ship(name, min(finished))
 
 
 def _resume_step(run: Path) -> int | None:

@@ -39,8 +39,10 @@ def test_lineup_finds_the_twin_and_the_rivals_of_the_same_track():
     closest = compare.lineup(ZOO, "tgan-mnist-500-onehot-diffaug-realc-proj")
     assert closest.twin.name == "tgan-mnist-500-gmm"
     assert closest.note.startswith("Closest pair") and "not an exact twin" in closest.note
+    assert [r.name for r in race.racers] == ["tgan-mnist-500", "tgan-mnist-500-gmm"]
     alone = compare.lineup(ZOO, "tgan-fashion-500")
     assert alone.twin is None and "no Gaussian-prior" in alone.note
+    assert [r.name for r in alone.racers] == ["tgan-fashion-500"]
     with pytest.raises(ValueError, match="not a t-mixture"):
         compare.lineup(ZOO, "dcgan-mnist-500")
     assert compare.default_racer(ZOO) == "tgan-mnist-500"  # the first with an exact twin
@@ -61,6 +63,12 @@ def test_an_exact_single_gaussian_twin_is_raced_before_a_mixture_twin():
     rival = entry("deligan-mnist-500-modern", prior="gmm", conditioning="onehot")
     race = compare.lineup(ZOO + modern + [rival], "tgan-mnist-500-modern")
     assert [r.name for r in race.rivals] == ["deligan-mnist-500-modern", "dcgan-mnist-500"]
+    # the one-hot DeLiGAN can be asked for a class, so it races; the unconditional DCGAN not
+    assert [r.name for r in race.racers] == [
+        "tgan-mnist-500-modern",
+        "tgan-mnist-500-modern-gaussian",
+        "deligan-mnist-500-modern",
+    ]
     paper = compare.lineup(ZOO + modern + [rival], "tgan-mnist-500")
     assert [r.name for r in paper.rivals] == ["deligan-mnist-500", "dcgan-mnist-500"]
     # a t prior named like a twin is no twin

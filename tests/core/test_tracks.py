@@ -197,6 +197,35 @@ def test_batch_ships_every_seeds_curve(tmp_path, monkeypatch):
         assert json.loads((copied / "metrics.json").read_text()) == {"seed": seed}
 
 
+def test_batch_adding_a_later_seed_keeps_the_shipped_seeds_weights(tmp_path, monkeypatch):
+    """Seed 1 is shipped and its run is gone (a fresh clone); ``batch --seeds 2`` adds seed 2's
+    scores beside it and ships nothing, so the app's model does not change seed. A lower seed
+    than the shipped one does replace it."""
+    from core.zoo import batch
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path / "pretrained"))
+    name = "tgan-mnist-500-modern"
+    dest = tmp_path / "pretrained" / name
+    dest.mkdir(parents=True)
+    (dest / "model.safetensors").write_bytes(b"seed 1")
+    (dest / "entry.json").write_text(json.dumps({"entry": name, "seed": 1}))
+    for seed in (0, 2):
+        run = tmp_path / "runs" / "zoo" / f"{name}-s{seed}"
+        _jsonl(run / "scores.jsonl", curve([2.0, 1.0]))
+        (run / "summary.json").write_text("{}")
+        (run / "metrics.json").write_text(json.dumps({"seed": seed}))
+    shipped = []
+    monkeypatch.setattr(batch, "ship", lambda n, s: shipped.append((n, s)) or dest)
+    monkeypatch.setattr(batch, "report_and_manifest", lambda: None)
+    batch.batch([name], [2], jobs=1, device="cpu", n_eval=20)
+    assert shipped == []
+    assert json.loads((dest / "seeds" / "s2" / "metrics.json").read_text()) == {"seed": 2}
+    assert (dest / "model.safetensors").read_bytes() == b"seed 1"
+    batch.batch([name], [0, 2], jobs=1, device="cpu", n_eval=20)
+    assert shipped == [(name, 0)]
+
+
 def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path, monkeypatch):
     """The shipped ACGANs were scored when the preset was a label embedding, so their label
     says plain ``acgan`` (paper track). ``relabel`` re-derives it from the recorded config:
