@@ -20,6 +20,7 @@ from pathlib import Path
 from core.atomic import atomic_write_json, read_json, read_jsonl
 from core.evaluate.compare_rows import (
     best_row,
+    entry_folder,
     fmt_value,
     greater,
     mean_of,
@@ -115,9 +116,8 @@ def _stats_candidates(row) -> list[Path]:
     paths = []
     for source in row.sources:
         paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
-    for folder in map(Path, row.folders):
-        entry = folder.parent.parent if folder.parent.name == "seeds" else folder
-        paths.append(entry / "stats.jsonl")
+    for folder in row.folders:
+        paths.append(entry_folder(folder) / "stats.jsonl")
     return paths
 
 

@@ -10,6 +10,7 @@ fails, "confirmed" if every part holds, else "not measured".
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 
 def rows_of(rows, dataset: str, model: str, regime: str | None = None):
@@ -47,8 +48,20 @@ def fmt_value(row, base: str) -> str:
     return f"{mean:.3f}" + ("" if err is None else f" ± {err:.3f}")
 
 
+def entry_folder(folder: str | Path) -> Path:
+    """The shipped entry a metrics.json folder belongs to: ``<entry>/seeds/s<N>`` -> ``<entry>``,
+    any other folder is its own."""
+    folder = Path(folder)
+    return folder.parent.parent if folder.parent.name == "seeds" else folder
+
+
 def row_name(row) -> str:
-    return f"{row.model} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
+    """How evidence names a row: its zoo entry when every seed of it is one shipped entry's
+    (short, and the name the README and the app use), else its full model label."""
+    entries = {entry_folder(f) for f in row.folders}
+    one = entries.pop() if len(entries) == 1 else None
+    name = f"`{one.name}`" if one is not None and (one / "entry.json").is_file() else row.model
+    return f"{name} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
 
 
 NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap

@@ -1,5 +1,5 @@
-"""The report's collapse check (issue 21): ACGAN's within-class diversity against DCGAN's, and
-the seed count behind a column that only some of a row's seeds have."""
+"""The report's collapse check (issue 21): ACGAN's within-class diversity against DCGAN's; the
+seed count behind a column that only some of a row's seeds have; how evidence names a row."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 from core.evaluate import report
 from core.evaluate.collapse import collapse_pairs, collapse_section
-from core.evaluate.compare_rows import seed_noise
+from core.evaluate.compare_rows import row_name, seed_noise
 
 AUG = "d_projection=True,augment_shift=4,augment_color=True,augment_cutout=0.5"
 
@@ -79,3 +79,23 @@ def test_a_column_some_seeds_lack_counts_only_the_seeds_that_have_it(tmp_path):
         (tmp_path / f"e{i}" / "metrics.json").write_text(json.dumps(r))
     md, _, _ = report.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
     assert "0.700 ± 0.050 (1 of 2 seeds)" in md.read_text()
+
+
+def test_evidence_names_a_row_by_its_zoo_entry_when_it_has_one(tmp_path):
+    """A row whose seeds all sit in one shipped entry (``<entry>`` and ``<entry>/seeds/s<N>``)
+    is named by the entry in claims' evidence; runs outside the zoo, or seeds from two folders
+    that are not one entry, keep the model label."""
+    label = f"tgan[codeword_mean=onehot,{AUG}]"
+    zoo = tmp_path / "tgan-mnist-500-modern"
+    (zoo / "seeds" / "s1").mkdir(parents=True)
+    (zoo / "entry.json").write_text("{}")
+    shipped = [
+        {**result(label, 0, 0.8), "_folder": str(zoo)},
+        {**result(label, 1, 0.8), "_folder": str(zoo / "seeds" / "s1")},
+    ]
+    (row,) = rows(*shipped)
+    assert row_name(row) == "`tgan-mnist-500-modern` (mnist, 500, 2 seed(s))"
+    loose = [{**r, "_folder": str(tmp_path / f"run{i}")} for i, r in enumerate(shipped)]
+    assert row_name(rows(*loose)[0]) == f"{label} (mnist, 500, 2 seed(s))"
+    (unshipped,) = rows({**shipped[0], "_folder": str(tmp_path / "run0")})
+    assert row_name(unshipped).startswith(label)  # one folder, but no entry.json: not an entry
