@@ -116,9 +116,7 @@ def _stats_candidates(row) -> list[Path]:
     paths = []
     for source in row.sources:
         paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
-    for folder in row.folders:
-        paths.append(entry_folder(folder) / "stats.jsonl")
-    return paths
+    return paths + [entry_folder(folder) / "stats.jsonl" for folder in row.folders]
 
 
 def _c3(rows) -> tuple[list, list[str]]:

@@ -23,7 +23,7 @@ from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
 from core.run_dir import SCORES_NAME, checkpoint_step
 from core.weights import WEIGHTS_NAME
 from core.zoo.recipes import entry, train_command
-from core.zoo.ship import ship, write_card, write_manifest
+from core.zoo.ship import ship, shipped_seed, write_card, write_manifest
 
 CORE_CLI = [sys.executable, "-m", "core"]
 
@@ -159,9 +159,8 @@ def _ship_first(name: str, finished: list[int]) -> Path:
     batch did not train (a batch adding seed 2 to a shipped seed 0 adds its scores only; the
     app and its twins keep the weights they had). Returns the entry's folder."""
     dest = zoo_root() / name
-    info = read_json(dest / "entry.json") if (dest / WEIGHTS_NAME).exists() else None
-    shipped = info.get("seed") if isinstance(info, dict) else None
-    if isinstance(shipped, int) and shipped < min(finished) and shipped not in finished:
+    shipped = shipped_seed(dest) if (dest / WEIGHTS_NAME).exists() else None
+    if shipped is not None and shipped < min(finished):
         print(f"{name}: keeps the weights of seed {shipped}; adds seeds {finished}", flush=True)
         return dest
     return ship(name, min(finished))
@@ -223,11 +222,10 @@ def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:
     shipped folder for the shipped seed), the seeds with no weights on this machine, and the
     shipped seed."""
     e, dest = entry(name), zoo_root() / name
-    info = read_json(dest / "entry.json")
-    if info is None or not isinstance(info.get("seed"), int):
+    shipped = shipped_seed(dest)
+    if shipped is None:
         raise ValueError(f"{dest} is not a shipped entry (no readable entry.json); ship it first")
-    shipped_seed = info["seed"]
-    seeds = {shipped_seed} | {int(p.name[1:]) for p in (dest / "seeds").glob("s*") if p.is_dir()}
+    seeds = {shipped} | {int(p.name[1:]) for p in (dest / "seeds").glob("s*") if p.is_dir()}
     pattern = re.compile(rf"{re.escape(name)}-s(\d+)")
     for run in zoo_runs_root().glob(f"{name}-s*"):
         found = pattern.fullmatch(run.name)
@@ -238,11 +236,11 @@ def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:
         run = e.run_dir(seed)
         if (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
             plan.append((seed, run))
-        elif seed == shipped_seed:
+        elif seed == shipped:
             plan.append((seed, dest))
         else:
             missing.append(seed)
-    return plan, missing, shipped_seed
+    return plan, missing, shipped
 
 
 def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
@@ -265,7 +263,7 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
         for seed, folder in plan
     ]
     failed = run_pool(jobs_list, jobs)[0]
-    for name, (plan, missing, shipped_seed) in plans.items():
+    for name, (plan, missing, shipped) in plans.items():
         e, dest = entry(name), zoo_root() / name
         for seed, folder in plan:
             if f"evaluate {name} s{seed}" in failed:
@@ -273,7 +271,7 @@ def rescore(names: list[str], jobs: int, device: str, n_eval: int) -> list[str]:
             target = dest / "seeds" / f"s{seed}"
             target.mkdir(parents=True, exist_ok=True)
             atomic_copy(folder / "metrics.json", target / "metrics.json")
-            if seed == shipped_seed and folder != dest:
+            if seed == shipped and folder != dest:
                 atomic_copy(folder / "metrics.json", dest / "metrics.json")
             if folder == dest and e.run_dir(seed).is_dir():  # keep the run's record in step
                 atomic_copy(folder / "metrics.json", e.run_dir(seed) / "metrics.json")

@@ -145,6 +145,14 @@ def ship(name: str, seed: int, dest_root: Path | None = None) -> Path:
     return replace_entry((dest_root or zoo_root()) / e.name, build)
 
 
+def shipped_seed(dest: Path) -> int | None:
+    """The training seed a shipped entry's weights come from (its entry.json); None when the
+    folder has no readable entry.json naming one."""
+    info = read_json(dest / "entry.json")
+    seed = info.get("seed") if isinstance(info, dict) else None
+    return seed if isinstance(seed, int) else None
+
+
 def repack(name: str, dest_root: Path | None = None) -> Path:
     """Re-encode a shipped entry's weights in the current ``shipped_weights`` format, from the
     run's own float32 weights where this machine has them, else from the shipped weights
@@ -152,10 +160,10 @@ def repack(name: str, dest_root: Path | None = None) -> Path:
     folder. Scores do not change beyond rounding: re-score with ``python -m core evaluate``."""
     e = entry(name)
     dest = (dest_root or zoo_root()) / e.name
-    info = read_json(dest / "entry.json")
-    if info is None or not isinstance(info.get("seed"), int):
+    seed = shipped_seed(dest)
+    if seed is None:
         raise ValueError(f"{dest} is not a shipped entry (no readable entry.json); ship it first")
-    run = e.run_dir(info["seed"])
+    run = e.run_dir(seed)
     from_run = (run / WEIGHTS_NAME).exists()
     config = read_config(dest)
     model = load_pretrained(run if from_run else dest)
