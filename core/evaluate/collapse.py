@@ -11,6 +11,8 @@ DCGAN, the recipe it departs from.
 
 from __future__ import annotations
 
+import math
+
 from core.evaluate.compare_rows import fmt_value, mean_of, seeds_with
 
 BAND = 0.30  # "within 30% of DCGAN's": |ACGAN / DCGAN - 1| <= BAND
@@ -32,9 +34,21 @@ def _partner(rows, acgan):
     return (same_prior or found or [None])[0]
 
 
+def ratio_se(acgan, dcgan) -> float | None:
+    """Standard error of mean(ACGAN) / mean(DCGAN) over training seeds (first-order, the two
+    rows' seeds independent); None unless both rows have >= 2 seeds with diversity (one seed's
+    ± is the run's own spread, not a seed-to-seed one)."""
+    na, nd = seeds_with(acgan, "diversity"), seeds_with(dcgan, "diversity")
+    if na < 2 or nd < 2:
+        return None
+    (a, sa), (d, sd) = acgan.values["diversity"], dcgan.values["diversity"]
+    return (a / d) * math.sqrt((sa / a) ** 2 / na + (sd / d) ** 2 / nd)
+
+
 def collapse_pairs(rows) -> list[dict]:
     """One dict per ACGAN row with a DCGAN partner and both diversities measured: the two rows,
-    the ratio ACGAN / DCGAN and whether it is within BAND of 1."""
+    the ratio ACGAN / DCGAN, its standard error over seeds (None with a 1-seed row) and whether
+    the ratio is within BAND of 1."""
     out = []
     for acgan in rows:
         if acgan.kind != "model" or acgan.preset != "acgan":
@@ -45,7 +59,13 @@ def collapse_pairs(rows) -> list[dict]:
             continue
         ratio = a / d
         out.append(
-            {"acgan": acgan, "dcgan": dcgan, "ratio": ratio, "within": abs(ratio - 1) <= BAND}
+            {
+                "acgan": acgan,
+                "dcgan": dcgan,
+                "ratio": ratio,
+                "se": ratio_se(acgan, dcgan),
+                "within": abs(ratio - 1) <= BAND,
+            }
         )
     return out
 
@@ -61,7 +81,8 @@ def collapse_section(rows) -> list[str]:
         "ACGAN is DCGAN plus an auxiliary classifier; a ratio far below 1 means ACGAN draws "
         "nearly one image per class (collapse). Each ACGAN row against the DCGAN row of its own "
         "track, data set, regime and steps (a study-track ACGAN against the paper track's "
-        f"DCGAN); *within {BAND:.0%}*: |ratio - 1| <= {BAND:g}. ± as in the table above.",
+        f"DCGAN); *within {BAND:.0%}*: |ratio - 1| <= {BAND:g}. ± as in the table above; the "
+        "ratio's ± is its standard error over training seeds when both rows have 2 or more.",
         "",
         "| track | data set | regime | steps | ACGAN row | seeds (ACGAN / DCGAN) | "
         f"ACGAN diversity | DCGAN diversity | ratio | within {BAND:.0%} |",
@@ -70,11 +91,12 @@ def collapse_section(rows) -> list[str]:
     for p in pairs:
         a, d = p["acgan"], p["dcgan"]
         steps = f"{a.steps:,}" if a.steps else "?"
+        ratio = f"{p['ratio']:.2f}" + ("" if p["se"] is None else f" ± {p['se']:.2f}")
         lines.append(
             f"| {a.track} | {a.dataset} | {a.regime} | {steps} | `{a.model}` | "
             f"{seeds_with(a, 'diversity')} / {seeds_with(d, 'diversity')} | "
             f"{fmt_value(a, 'diversity')} | "
-            f"{fmt_value(d, 'diversity')} | {p['ratio']:.2f} | "
+            f"{fmt_value(d, 'diversity')} | {ratio} | "
             f"{'yes' if p['within'] else '**no**'} |"
         )
     return [*lines, ""]

@@ -6,6 +6,7 @@ paper's claims (core/evaluate/claims.py) and the t-GANs' loss curves.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
 from core.evaluate.collapse import collapse_section
-from core.evaluate.compare_rows import seeds_with
+from core.evaluate.compare_rows import entry_folder, seeds_with
 from core.evaluate.curve_report import curves_section
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
@@ -202,6 +203,16 @@ def _row_order(row: ReportRow) -> tuple:
     )
 
 
+def row_entries(row: ReportRow) -> str:
+    """The zoo entries a row's seeds come from (``pretrained/<entry>``, its ``seeds/s<N>``, or a
+    run ``runs/zoo/<entry>-s<N>``), joined by " + "; "-" for real data. The name to pass to
+    ``python -m core sample pretrained/<entry>`` or ``core.reproduce``."""
+    if row.kind == "real":
+        return "-"
+    names = {re.sub(r"-s\d+$", "", entry_folder(f).name) for f in row.folders}
+    return " + ".join(sorted(names))
+
+
 def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:
     if mean is None:
         return "n/a"
@@ -221,6 +232,7 @@ def _metric_cell(row: ReportRow, base: str, digits: int = 3) -> str:
 TABLE_COLUMNS = (
     "data set",
     "track",
+    "entry",
     "model",
     "regime",
     "steps",
@@ -248,6 +260,7 @@ def markdown_table(rows: list[ReportRow]) -> str:
         cells = [
             row.dataset,
             row.track,
+            "-" if row.kind == "real" else f"`{row_entries(row)}`",
             name,
             row.regime,
             "-" if row.steps is None else f"{row.steps:,}",
@@ -269,7 +282,8 @@ def csv_text(rows: list[ReportRow]) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    header = ["dataset", "track", "model", "regime", "n_samples", "n_seeds", "error_bars"]
+    header = ["dataset", "track", "model", "entry", "regime", "n_samples", "n_seeds"]
+    header += ["error_bars"]
     header += [f"{b}_{s}" for b in METRIC_BASES for s in ("mean", "err")]
     header += ["train_wall_time_s", "steps", "judge", "sources"]
     writer.writerow(header)
@@ -278,6 +292,7 @@ def csv_text(rows: list[ReportRow]) -> str:
             row.dataset,
             row.track,
             row.model,
+            row_entries(row),
             row.regime,
             row.n_samples,
             0 if row.kind == "real" else len(row.seeds),

@@ -99,3 +99,18 @@ def test_evidence_names_a_row_by_its_zoo_entry_when_it_has_one(tmp_path):
     assert row_name(rows(*loose)[0]) == f"{label} (mnist, 500, 2 seed(s))"
     (unshipped,) = rows({**shipped[0], "_folder": str(tmp_path / "run0")})
     assert row_name(unshipped).startswith(label)  # one folder, but no entry.json: not an entry
+
+
+def test_the_ratio_carries_its_standard_error_over_seeds_only_when_both_rows_have_seeds():
+    acgan = [result("acgan", s, v) for s, v in enumerate((0.8, 0.9, 1.0))]
+    dcgan = [result("dcgan", s, v) for s, v in enumerate((1.0, 1.2))]
+    (pair,) = collapse_pairs(rows(*acgan, *dcgan))
+    a, sa, d, sd = 0.9, 0.1, 1.1, 0.02**0.5  # means and ddof-1 stds over the seeds
+    assert abs(pair["ratio"] - a / d) < 1e-9
+    expected = (a / d) * ((sa / a) ** 2 / 3 + (sd / d) ** 2 / 2) ** 0.5
+    assert abs(pair["se"] - expected) < 1e-6
+    assert f"| {a / d:.2f} ± {expected:.2f} | yes |" in "\n".join(
+        collapse_section(rows(*acgan, *dcgan))
+    )
+    (one,) = collapse_pairs(rows(acgan[0], *dcgan))
+    assert one["se"] is None  # a 1-seed row's ± is not a seed spread

@@ -157,6 +157,27 @@ def test_report_groups_seeds_with_error_bars(tmp_path):
     assert "8.833 ± 0.764" in text and "C1" in text and "C6" in text
 
 
+def test_report_names_the_entry_each_row_comes_from(tmp_path):
+    """A shipped entry, its extra seeds and a run of it under runs/zoo are one entry; two
+    recipes are two."""
+    folders = {
+        "pretrained/tgan-mnist-500-modern": 0,
+        "pretrained/tgan-mnist-500-modern/seeds/s1": 1,
+        "runs/zoo/tgan-mnist-500-modern-s2": 2,
+        "pretrained/gan-mnist-500": 0,
+    }
+    for folder, seed in folders.items():
+        model = "gan" if "gan-mnist" in folder and "tgan" not in folder else "tgan"
+        (tmp_path / folder).mkdir(parents=True)
+        result = _result(model, "mnist", "500", seed, 8.0 + seed, 1.5)
+        (tmp_path / folder / "metrics.json").write_text(json.dumps(result))
+    md, csv_path, _ = report.build_report([tmp_path], tmp_path / "R.md", tmp_path / "r.csv")
+    rows = {r["model"]: r for r in csv.DictReader(io.StringIO(csv_path.read_text()))}
+    assert rows["tgan"]["entry"] == "tgan-mnist-500-modern" and rows["tgan"]["n_seeds"] == "3"
+    assert rows["gan"]["entry"] == "gan-mnist-500"
+    assert "| `tgan-mnist-500-modern` | tgan |" in md.read_text()
+
+
 def test_report_keeps_one_result_per_seed(tmp_path):
     old = _result("tgan", "mnist", "500", 0, 3.0, 1.0)
     new = {**_result("tgan", "mnist", "500", 0, 8.0, 1.5), "evaluated_at": "2026-02-01T00:00:00Z"}
