@@ -166,6 +166,25 @@ def plateau(
     return span <= tol * scale
 
 
+def mean_curve(curves: list[list[dict]], metric: str = "fd") -> list[dict]:
+    """The seeds' mean curve of ``metric``: at each step every curve has a value for, the mean
+    over the curves (one seed's point-to-point noise shrinks as 1/sqrt(seeds), so the drift of
+    this curve says whether the entry, not one lucky seed, stopped improving). Rows keep the
+    first curve's sample count, so ``curve_values`` reads them like a run's own."""
+    if not curves:
+        return []
+    by_seed = [dict(curve_points(c, metric)) for c in curves]
+    shared = sorted(set.intersection(*(set(d) for d in by_seed)))
+    first = next((r for r in curves[0] if isinstance(r.get("n_samples"), int)), {})
+    n = first.get("n_samples")
+    if not isinstance(n, int) or n <= 0:
+        return []
+    key = f"{metric}{protocol(n)}"
+    return [
+        {"step": s, "n_samples": n, key: float(np.mean([d[s] for d in by_seed]))} for s in shared
+    ]
+
+
 FLAT_DRIFT = 0.10  # "flat": the fitted line moves FD by at most 10% over the last 25% of steps
 
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.atomic import read_json
-from core.evaluate.curve import FLAT_DRIFT, curve_points, curve_values, read_curve, tail_drift
+from core.evaluate.curve import (
+    FLAT_DRIFT,
+    curve_points,
+    curve_values,
+    mean_curve,
+    read_curve,
+    tail_drift,
+)
 from core.evaluate.plots import score_curves_png
 from core.evaluate.scoring import protocol
 from core.run_dir import SCORES_NAME
@@ -35,6 +42,20 @@ def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
     return found
 
 
+def _mean_row(name: str, curves: list[list[dict]]) -> str:
+    """The table row of an entry's seed-mean FD curve (``mean_curve``)."""
+    mean = mean_curve(curves)
+    d = tail_drift(mean)
+    label = f"**mean of {len(curves)}**"
+    if d is None:
+        return f"| {name} | {label} | {len(mean)} | n/a | too few shared points | - | - | - | - |"
+    return (
+        f"| {name} | {label} | {len(mean)} ({mean[0]['step']}-{mean[-1]['step']}) | "
+        f"{d['first']:.3g} -> {d['last']:.3g} | {d['drift']:+.1%} | {d['spread']:.1%} | "
+        f"{'yes' if d['flat'] else '**no**'} | - | - |"
+    )
+
+
 def curves_section(out_dir: Path) -> list[str]:
     """The report's score-curve section: per entry and seed, FD from its first point to its
     last and how far it still moved over the last 25% of the steps (``tail_drift``), and one
@@ -49,7 +70,8 @@ def curves_section(out_dir: Path) -> list[str]:
         "unless said, the data set's judge). *Drift*: a least-squares line through the FD points "
         "of the last 25% of the steps, its change over that window as a share of the window's "
         f"mean FD (negative: still improving); *flat* when |drift| <= {FLAT_DRIFT:.0%}. "
-        "*Spread*: max - min over the same window, as a share of its mean (the points' noise).",
+        "*Spread*: max - min over the same window, as a share of its mean (the points' noise). "
+        "*Mean of N*: the same on the seeds' mean FD at each step (less noisy than one seed).",
         "",
         "| entry | seed | points | FD first -> last | drift, last 25% | spread | flat | "
         "fidelity, last | diversity, last |",
@@ -82,6 +104,8 @@ def curves_section(out_dir: Path) -> list[str]:
                 )
             dataset = name.split("-")[1] if "-" in name else "?"
             by_dataset.setdefault(dataset, []).append((name, curve_points(curve, "fd")))
+        if len(curves) >= 2:
+            lines.append(_mean_row(name, list(curves.values())))
     lines.append("")
     for dataset, series in by_dataset.items():
         png = out_dir / f"curves-{dataset}.png"

@@ -12,7 +12,7 @@ import pytest
 
 from core.evaluate import report
 from core.evaluate.claims import evaluate_claims
-from core.evaluate.curve import tail_drift
+from core.evaluate.curve import mean_curve, tail_drift
 from core.evaluate.tracks import recipe_without_prior, track_of
 from core.zoo.recipes import ENTRIES, MODERN_STEPS, entry
 
@@ -170,6 +170,27 @@ def test_report_tabulates_and_draws_every_seeds_curve(tmp_path):
     assert "| tgan-mnist-500-modern | 1 |" in text and "| **no** |" in text
     png = zoo / "curves-mnist.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "(curves-mnist.png)" in text
+
+
+def test_the_seed_mean_curve_averages_the_shared_steps_and_is_tabulated(tmp_path):
+    """Two seeds drifting opposite ways, each not flat, average to a flat entry; a step only
+    one seed has is left out of the mean."""
+    up = curve([3, 2, 1.0, 0.9, 1.0, 1.1, 1.2, 1.3])
+    down = curve([3, 2, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9]) + curve([9] * 9)[8:]  # a 9th step
+    mean = mean_curve([up, down])
+    assert [r["step"] for r in mean] == list(range(1000, 9000, 1000))
+    assert mean[-1]["fd2k"] == pytest.approx(1.1) and mean[2]["fd2k"] == pytest.approx(1.2)
+    assert not tail_drift(up)["flat"] and not tail_drift(down)["flat"]
+    assert tail_drift(mean)["flat"] and abs(tail_drift(mean)["drift"]) < 1e-9
+    assert mean_curve([]) == [] and mean_curve([[{"step": 1}]]) == []
+    zoo = tmp_path / "pretrained"
+    entry = zoo / "tgan-mnist-500-modern"
+    _jsonl(entry / "seeds" / "s0" / "scores.jsonl", up)
+    _jsonl(entry / "seeds" / "s1" / "scores.jsonl", down)
+    md, _, _ = report.build_report([zoo], zoo / "RESULTS.md", zoo / "results.csv")
+    line = next(x for x in md.read_text().splitlines() if "**mean of 2**" in x)
+    assert line.startswith("| tgan-mnist-500-modern | **mean of 2** | 8 (1000-8000) | 3 -> 1.1 |")
+    assert "| +0.0% |" in line and "| yes |" in line
 
 
 def test_batch_ships_every_seeds_curve(tmp_path, monkeypatch):
