@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from core.evaluate.compare_rows import fmt_value, mean_of, seeds_with
+from core.evaluate.compare_rows import fmt_value, mean_of, row_entries, seeds_with
 
 BAND = 0.30  # "within 30% of DCGAN's": |ACGAN / DCGAN - 1| <= BAND
 
@@ -84,16 +84,18 @@ def collapse_section(rows) -> list[str]:
         f"DCGAN); *within {BAND:.0%}*: |ratio - 1| <= {BAND:g}. ± as in the table above; the "
         "ratio's ± is its standard error over training seeds when both rows have 2 or more.",
         "",
-        "| track | data set | regime | steps | ACGAN row | seeds (ACGAN / DCGAN) | "
+        "| track | data set | regime | steps | ACGAN entry | seeds (ACGAN / DCGAN) | "
         f"ACGAN diversity | DCGAN diversity | ratio | within {BAND:.0%} |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in pairs:
         a, d = p["acgan"], p["dcgan"]
         steps = f"{a.steps:,}" if a.steps else "?"
+        # a study row departs from its track's recipe: say how (e.g. the label embedding)
+        name = f"`{row_entries(a)}`" + (f" (`{a.model}`)" if a.track == "study" else "")
         ratio = f"{p['ratio']:.2f}" + ("" if p["se"] is None else f" ± {p['se']:.2f}")
         lines.append(
-            f"| {a.track} | {a.dataset} | {a.regime} | {steps} | `{a.model}` | "
+            f"| {a.track} | {a.dataset} | {a.regime} | {steps} | {name} | "
             f"{seeds_with(a, 'diversity')} / {seeds_with(d, 'diversity')} | "
             f"{fmt_value(a, 'diversity')} | "
             f"{fmt_value(d, 'diversity')} | {ratio} | "

@@ -10,6 +10,7 @@ fails, "confirmed" if every part holds, else "not measured".
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 
@@ -53,6 +54,16 @@ def entry_folder(folder: str | Path) -> Path:
     any other folder is its own."""
     folder = Path(folder)
     return folder.parent.parent if folder.parent.name == "seeds" else folder
+
+
+def row_entries(row) -> str:
+    """The zoo entries a row's seeds come from (``pretrained/<entry>``, its ``seeds/s<N>``, or a
+    run ``runs/zoo/<entry>-s<N>``), joined by " + "; "-" for real data. The name to pass to
+    ``python -m core sample pretrained/<entry>`` or ``core.reproduce``."""
+    if row.kind == "real":
+        return "-"
+    names = {re.sub(r"-s\d+$", "", entry_folder(f).name) for f in row.folders}
+    return " + ".join(sorted(names))
 
 
 def row_name(row) -> str:

@@ -6,7 +6,6 @@ paper's claims (core/evaluate/claims.py) and the t-GANs' loss curves.
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 from core.atomic import atomic_write_text, load_json_file
 from core.evaluate.claims import CLAIMS_NAME, claims_markdown, evaluate_claims, write_claims
 from core.evaluate.collapse import collapse_section
-from core.evaluate.compare_rows import entry_folder, seeds_with
+from core.evaluate.compare_rows import row_entries, seeds_with
 from core.evaluate.curve_report import curves_section
 from core.evaluate.plots import loss_curve_png
 from core.evaluate.scoring import METRICS_FORMAT, METRICS_NAME, protocol
@@ -201,16 +200,6 @@ def _row_order(row: ReportRow) -> tuple:
         row.steps or 0,
         row.judge,
     )
-
-
-def row_entries(row: ReportRow) -> str:
-    """The zoo entries a row's seeds come from (``pretrained/<entry>``, its ``seeds/s<N>``, or a
-    run ``runs/zoo/<entry>-s<N>``), joined by " + "; "-" for real data. The name to pass to
-    ``python -m core sample pretrained/<entry>`` or ``core.reproduce``."""
-    if row.kind == "real":
-        return "-"
-    names = {re.sub(r"-s\d+$", "", entry_folder(f).name) for f in row.folders}
-    return " + ".join(sorted(names))
 
 
 def _cell(mean: float | None, err: float | None, digits: int = 3) -> str:

@@ -59,7 +59,8 @@ def test_each_acgan_is_set_against_the_dcgan_of_its_own_track():
     assert abs(pairs[modern_acgan, modern_dcgan]["ratio"] - 0.625) < 1e-9
     assert not pairs[modern_acgan, modern_dcgan]["within"]
     text = "\n".join(collapse_section(found))
-    assert "| modern | mnist | 500 | 20,000 |" in text and "| 0.62 | **no** |" in text
+    assert "| modern | mnist | 500 | 20,000 | `x` |" in text and "| 0.62 | **no** |" in text
+    assert "| `x` (`acgan[conditioning=embedding]`) |" in text  # a study row says how it departs
     # a DCGAN of another budget is no partner
     assert collapse_pairs(rows(result("dcgan", 0, 1.0), result("acgan", 0, 0.9, steps=20000))) == []
 
