@@ -42,18 +42,17 @@ def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
     return found
 
 
-def _mean_row(name: str, curves: list[list[dict]]) -> str:
-    """The table row of an entry's seed-mean FD curve (``mean_curve``)."""
-    mean = mean_curve(curves)
-    d = tail_drift(mean)
-    label = f"**mean of {len(curves)}**"
+def _curve_cells(curve: list[dict], few: str = "too few points") -> str:
+    """The table cells of one FD curve (a seed's, or an entry's seed mean): points, FD first ->
+    last, and ``tail_drift``'s drift, spread and verdict (``few`` when it has too few points)."""
+    fd = curve_values(curve, "fd")
+    span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
+    steps = f"{len(curve)} ({curve[0]['step']}-{curve[-1]['step']})" if curve else "0"
+    d = tail_drift(curve)
     if d is None:
-        return f"| {name} | {label} | {len(mean)} | n/a | too few shared points | - | - | - | - |"
-    return (
-        f"| {name} | {label} | {len(mean)} ({mean[0]['step']}-{mean[-1]['step']}) | "
-        f"{d['first']:.3g} -> {d['last']:.3g} | {d['drift']:+.1%} | {d['spread']:.1%} | "
-        f"{'yes' if d['flat'] else '**no**'} | - | - |"
-    )
+        return f"{steps} | {span} | {few} | - | -"
+    flat = "yes" if d["flat"] else "**no**"
+    return f"{steps} | {span} | {d['drift']:+.1%} | {d['spread']:.1%} | {flat}"
 
 
 def curves_section(out_dir: Path) -> list[str]:
@@ -80,7 +79,6 @@ def curves_section(out_dir: Path) -> list[str]:
     by_dataset: dict[str, list[tuple[str, list[tuple[int, float]]]]] = {}
     for name, curves in found.items():
         for seed, curve in curves.items():
-            d = tail_drift(curve)
             last = curve[-1]
             tag = protocol(last.get("n_samples") or 0) if last.get("n_samples") else ""
 
@@ -88,24 +86,16 @@ def curves_section(out_dir: Path) -> list[str]:
                 value = row.get(f"{key}{tag}")
                 return "n/a" if not isinstance(value, int | float) else f"{value:.3f}"
 
-            fd = curve_values(curve, "fd")
-            span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
-            steps = f"{len(curve)} ({curve[0]['step']}-{last['step']})"
-            if d is None:
-                lines.append(
-                    f"| {name} | {seed} | {steps} | {span} | too few points | - | - | "
-                    f"{cell('fidelity')} | {cell('diversity')} |"
-                )
-            else:
-                lines.append(
-                    f"| {name} | {seed} | {steps} | {span} | {d['drift']:+.1%} | "
-                    f"{d['spread']:.1%} | {'yes' if d['flat'] else '**no**'} | "
-                    f"{cell('fidelity')} | {cell('diversity')} |"
-                )
+            lines.append(
+                f"| {name} | {seed} | {_curve_cells(curve)} | "
+                f"{cell('fidelity')} | {cell('diversity')} |"
+            )
             dataset = name.split("-")[1] if "-" in name else "?"
             by_dataset.setdefault(dataset, []).append((name, curve_points(curve, "fd")))
-        if len(curves) >= 2:
-            lines.append(_mean_row(name, list(curves.values())))
+        if len(curves) >= 2:  # the entry's seed-mean curve (mean_curve): less noisy than a seed
+            mean = mean_curve(list(curves.values()))
+            cells = _curve_cells(mean, "too few shared points")
+            lines.append(f"| {name} | **mean of {len(curves)}** | {cells} | - | - |")
     lines.append("")
     for dataset, series in by_dataset.items():
         png = out_dir / f"curves-{dataset}.png"

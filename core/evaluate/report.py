@@ -271,8 +271,7 @@ def csv_text(rows: list[ReportRow]) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    header = ["dataset", "track", "model", "entry", "regime", "n_samples", "n_seeds"]
-    header += ["error_bars"]
+    header = ["dataset", "track", "model", "entry", "regime", "n_samples", "n_seeds", "error_bars"]
     header += [f"{b}_{s}" for b in METRIC_BASES for s in ("mean", "err")]
     header += ["train_wall_time_s", "steps", "judge", "sources"]
     writer.writerow(header)
