@@ -1,10 +1,10 @@
 """Shipped weights against the run's own scores: re-score zoo entries from their shipped files
-(float16, or int8 on CIFAR-10) with the same seeds and N as their metrics.json, and print both
-and the difference. Asserts nothing (``tests/core/test_zoo.py`` checks a sample of entries).
+(int8 for every GAN) with the same seeds and N as their metrics.json, and print both and the
+difference. Asserts nothing (``tests/core/test_zoo.py`` checks a sample of entries).
 
     python benchmarks/bench_shipped_weights.py [ENTRY ...] [--dataset cifar10] [--threads 1]
 
-No entries: every shipped entry of ``--dataset`` (default cifar10, the int8 ones).
+No entries: every shipped GAN entry of ``--dataset`` (default cifar10).
 """
 
 from __future__ import annotations

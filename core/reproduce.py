@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="batch: each entry's seeds train in one process, one packed step for all "
         "(GANs; the GPU's way to fill itself)",
     )
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="batch: train again a seed the zoo already scored whose run is not on this "
+        "machine (without it such a seed is skipped, not retrained from scratch)",
+    )
     return parser
 
 
@@ -71,7 +77,16 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "train":
         train_entries(names, args.seeds, args.device)
     elif args.action == "batch":
-        batch(names, args.seeds, args.jobs, args.device, args.n_eval, args.time_limit, args.pack)
+        batch(
+            names,
+            args.seeds,
+            args.jobs,
+            args.device,
+            args.n_eval,
+            args.time_limit,
+            args.pack,
+            args.retrain,
+        )
     elif args.action == "manifest":
         print(write_manifest())
     elif args.action == "rescore":

@@ -103,6 +103,7 @@ def batch(
     n_eval: int,
     time_limit: float | None = None,
     pack: bool = False,
+    retrain: bool = False,
 ) -> None:
     """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
     any entry's second), score each run, ship each entry's lowest seed (``_ship_first``) with
@@ -110,16 +111,21 @@ def batch(
     ``time_limit`` caps the training phase in seconds (runs still going are stopped,
     resumable, and left unscored).
     Re-runnable: finished runs are skipped, stopped ones resumed. ``pack``: each entry's
-    seeds train in one process, one packed step for all (``packed_train_jobs``)."""
+    seeds train in one process, one packed step for all (``packed_train_jobs``).
+    A seed the zoo already scored (``zoo_seeds``) and this machine has no run of is not
+    trained again (on a fresh clone it would start from scratch) unless ``retrain``."""
     logs = zoo_runs_root() / "logs"
+    plan = {name: _seeds_to_train(name, seeds, retrain) for name in names}
     if pack:
-        train_jobs = packed_train_jobs(names, seeds, device, logs)
+        train_jobs = [
+            job for name in names for job in packed_train_jobs([name], plan[name], device, logs)
+        ]
     else:
         train_jobs = [
             _lone_job(entry(name), seed, device, logs)
             for seed in seeds
             for name in names
-            if not (entry(name).run_dir(seed) / "summary.json").exists()
+            if seed in plan[name] and not (entry(name).run_dir(seed) / "summary.json").exists()
         ]
     failed, stopped = run_pool(train_jobs, jobs, time_limit)
     eval_jobs = []
@@ -152,6 +158,34 @@ def batch(
         )
     if failed:
         raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
+def zoo_seeds(name: str) -> set[int]:
+    """The seeds whose scores ``pretrained/<name>/`` already holds: its shipped seed and every
+    ``seeds/s<seed>/metrics.json``."""
+    dest = zoo_root() / name
+    found = {
+        int(p.parent.name[1:])
+        for p in dest.glob("seeds/s*/metrics.json")
+        if p.parent.name[1:].isdigit()
+    }
+    shipped = shipped_seed(dest) if (dest / "metrics.json").exists() else None
+    return found | ({shipped} if shipped is not None else set())
+
+
+def _seeds_to_train(name: str, seeds: list[int], retrain: bool) -> list[int]:
+    """``seeds`` less those the zoo already scored and this machine has no run of (printed,
+    with how to train them anyway); every seed when ``retrain``."""
+    e = entry(name)
+    done = set() if retrain else {s for s in zoo_seeds(name) if not e.run_dir(s).is_dir()}
+    skip = [s for s in seeds if s in done]
+    if skip:
+        print(
+            f"{name}: seeds {skip} are in the zoo already (pretrained/{name}) and have no run "
+            "here; not trained again (--retrain trains them from scratch)",
+            flush=True,
+        )
+    return [s for s in seeds if s not in done]
 
 
 def _ship_first(name: str, finished: list[int]) -> Path:

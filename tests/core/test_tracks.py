@@ -247,6 +247,45 @@ def test_batch_adding_a_later_seed_keeps_the_shipped_seeds_weights(tmp_path, mon
     assert shipped == [(name, 0)]
 
 
+@pytest.mark.parametrize("pack", [False, True])
+def test_batch_does_not_retrain_a_seed_the_zoo_holds_unless_told(tmp_path, monkeypatch, pack):
+    """On a fresh clone the zoo holds seeds 0 and 1 (scores, no runs here): ``batch --seeds
+    0,1,2`` trains seed 2 only, and seed 0 too once its run is on this machine (to resume);
+    ``retrain=True`` trains all three."""
+    from core.zoo import batch
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path / "pretrained"))
+    name = "tgan-mnist-500-modern"
+    dest = tmp_path / "pretrained" / name
+    for seed in (0, 1):
+        (dest / "seeds" / f"s{seed}").mkdir(parents=True)
+        (dest / "seeds" / f"s{seed}" / "metrics.json").write_text("{}")
+    (dest / "metrics.json").write_text("{}")
+    (dest / "entry.json").write_text(json.dumps({"entry": name, "seed": 0}))
+    trained = []
+
+    def fake_pool(commands, jobs, time_limit=None):
+        trained.extend(label for label, _, _ in commands if label.startswith("train"))
+        return [], []
+
+    monkeypatch.setattr(batch, "run_pool", fake_pool)
+    monkeypatch.setattr(batch, "report_and_manifest", lambda: None)
+    assert batch.zoo_seeds(name) == {0, 1}
+    batch.batch([name], [0, 1, 2], jobs=1, device="cpu", n_eval=20, pack=pack)
+    assert trained == [f"train {name} s2"]
+    trained.clear()
+    (tmp_path / "runs" / "zoo" / f"{name}-s0").mkdir(parents=True)
+    batch.batch([name], [0, 1, 2], jobs=1, device="cpu", n_eval=20, pack=pack)
+    assert trained == (
+        [f"train {name} s0-2 (packed)"] if pack else [f"train {name} s{s}" for s in (0, 2)]
+    )
+    trained.clear()
+    batch.batch([name], [0, 1, 2], jobs=1, device="cpu", n_eval=20, pack=pack, retrain=True)
+    want = [f"train {name} s0-1-2 (packed)"] if pack else [f"train {name} s{s}" for s in (0, 1, 2)]
+    assert trained == want
+
+
 def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path, monkeypatch):
     """The shipped ACGANs were scored when the preset was a label embedding, so their label
     says plain ``acgan`` (paper track). ``relabel`` re-derives it from the recorded config:

@@ -138,9 +138,8 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RESCORED)
 def test_shipped_metrics_match_a_fresh_evaluate_of_the_shipped_weights(name):
-    """metrics.json was scored on the run's float32 weights; the shipped float16 (int8 on
-    CIFAR-10) weights, scored again with the same seeds and N, must agree within the stated
-    error bars."""
+    """metrics.json was scored on the run's float32 weights; the shipped int8 weights, scored
+    again with the same seeds and N, must agree within the stated error bars."""
     from core.evaluate.scoring import evaluate_model, protocol
 
     folder = PRETRAINED_ROOT / name
@@ -164,9 +163,9 @@ def test_shipped_metrics_match_a_fresh_evaluate_of_the_shipped_weights(name):
 
 
 def test_every_shipped_entry_is_stored_as_the_protocol_says():
-    """float16 for MNIST / Fashion-MNIST GANs, int8 for CIFAR-10 GANs, float32 for PixelCNNs
-    (``shipped_weights``); GANs without D. A stale folder (shipped before a format change and
-    not repacked) fails here: python -m core.reproduce repack <entry>."""
+    """int8 for every GAN (float16 for MNIST / Fashion-MNIST before issue 21), float32 for
+    PixelCNNs (``shipped_weights``); GANs without D. A stale folder (shipped before a format
+    change and not repacked) fails here: python -m core.reproduce repack <entry>."""
     from core.zoo.ship import shipped_weights
 
     for e in ENTRIES.values():
@@ -174,7 +173,7 @@ def test_every_shipped_entry_is_stored_as_the_protocol_says():
         if not path.exists():
             continue  # test_every_shipped_entry_loads... names what is not shipped
         config = json.loads(path.read_text())
-        want = shipped_weights(e.model, e.dataset)
+        want = shipped_weights(e.model)
         assert config["weights_dtype"] == str(want["dtype"]).removeprefix("torch."), e.name
         assert config.get("weights_omit", []) == sorted(want.get("omit", ())), e.name
 
