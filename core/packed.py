@@ -21,6 +21,7 @@ kernels sum in another order); tests/core/test_packed.py bounds the gap.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import fields
 from pathlib import Path
@@ -29,6 +30,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from core import precision
 from core.augment import diff_augment
 from core.config import ConfigError, TrainConfig
 from core.evaluate.judges import Judge
@@ -84,7 +86,10 @@ class PackedGANStep:
             raise ConfigError("packed runs must share one precision")
         self.models, self.trainers = models, trainers
         self.cfg = trainers[0].cfg
-        self.forward = trainers[0].forward
+        lead = trainers[0]
+        self.forward = functools.partial(
+            precision.forward, lead.precision, lead.device, channels_last=False
+        )
         self.call = _Call(first)
         self.params: dict[str, Tensor] = {}
         self.buffers: dict[str, Tensor] = {}

@@ -110,11 +110,19 @@ def _to_float32(value: object) -> object:
     return value
 
 
-def forward(precision: str, device: torch.device | str, fn: Callable, *args: object) -> object:
+def forward(
+    precision: str,
+    device: torch.device | str,
+    fn: Callable,
+    *args: object,
+    channels_last: bool = True,
+) -> object:
     """``fn(*args)`` under ``precision`` on ``device``; floating outputs (a tensor or a tuple of
-    them) come back as float32, differentiably. For 'float32' it is exactly ``fn(*args)``."""
+    them) come back as float32, differentiably. For 'float32' it is exactly ``fn(*args)``.
+    ``channels_last=False`` leaves the inputs' layout alone: inside ``torch.func.vmap`` (packed
+    runs, core/packed.py) a layout other than contiguous cannot even be asked for."""
     if precision == "float32":
         return fn(*args)
     with autocast(precision, device):
-        out = fn(*(_channels_last(a) for a in args))
+        out = fn(*(_channels_last(a) if channels_last else a for a in args))
     return _to_float32(out)

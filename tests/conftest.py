@@ -12,7 +12,9 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 @pytest.fixture(scope="session")
 def tiny_train_config():
     """A factory of training configs that finish in a second or two on the CPU (keyword
-    arguments override the defaults); a pure function, so any fixture scope may use it."""
+    arguments override the defaults); a pure function, so any fixture scope may use it.
+    float32 unless a test asks for bf16: ``auto`` would pick bf16 on a CPU with bf16 units
+    only, and a test's tolerances must not depend on the machine it runs on."""
     from core.config import TrainConfig
 
     def make(**kw):
@@ -27,6 +29,7 @@ def tiny_train_config():
             checkpoint_every=3,
             device="cpu",
             seed=0,
+            precision="float32",
         )
         base.update(kw)
         return TrainConfig(**base)

@@ -75,6 +75,29 @@ def test_a_packed_step_is_each_runs_own_step(preset, overrides, tiny_train_confi
     assert _max_gap(packed[0].state_dict(), packed[1].state_dict()) > 1e-2
 
 
+def test_a_packed_step_runs_under_bf16_like_the_lone_step(tiny_train_config):
+    """bf16 (what ``auto`` picks on a CPU with bf16 units, and on a GPU): the lone step puts
+    4-D inputs channels-last, which cannot be asked for inside vmap; a packed step must run
+    all the same, and land where the lone bf16 steps land up to bf16 rounding."""
+    cfg = tiny_train_config(model="tgan", batch_size=8, precision="bf16")
+    mcfg = model_config("tgan", "fake", codeword_mean="onehot", d_projection=True)
+    alone = [build_model(mcfg, seed=s).train() for s in (0, 1)]
+    packed = [copy.deepcopy(m) for m in alone]
+    lone_trainers = [GANTrainer(m, cfg) for m in alone]
+    step = PackedGANStep(packed, [GANTrainer(m, cfg) for m in packed])
+    assert lone_trainers[0].precision == "bf16"
+    data = torch.Generator().manual_seed(7)
+    reals = [torch.rand(8, *mcfg.image_shape, generator=data) * 2 - 1 for _ in alone]
+    labels = [torch.randint(0, 10, (8,), generator=data) for _ in alone]
+    noise = [[torch.Generator().manual_seed(s + 1) for s in (0, 1)] for _ in range(2)]
+    want = [t.step(r, y, g) for t, r, y, g in zip(lone_trainers, reals, labels, noise[0])]
+    got = step.step(reals, labels, noise[1])
+    for i in range(2):
+        for key in want[i]:
+            assert float(got[i][key]) == pytest.approx(float(want[i][key]), rel=0.05, abs=0.02)
+        assert _max_gap(alone[i].state_dict(), packed[i].state_dict()) < 1e-2
+
+
 def test_packed_runs_write_lone_run_dirs_and_resume_packed_or_alone(tmp_path, tiny_train_config):
     cfgs = [tiny_train_config(seed=s, steps=8, checkpoint_every=4, log_every=2) for s in (0, 1)]
     dirs = [tmp_path / f"packed-s{s}" for s in (0, 1)]
