@@ -1,6 +1,7 @@
-"""The paper's claims C1-C6 (paper.md §6), each marked against our own report rows, and C5m,
-claim C5 asked again in the modern track (core/evaluate/tracks.py). C1-C6 read the paper
-track's rows (exact labels: ``tgan``, ``tgan[prior=gmm]``, ...); C5m only the modern track's.
+"""The paper's claims C1-C6 (paper.md §6), each marked against our own report rows, and C2m-C5m,
+claims C2-C5 asked again in the modern track (core/evaluate/claims_modern.py). C1-C6 read the
+paper track's rows (exact labels: ``tgan``, ``tgan[prior=gmm]``, ...); C2m-C5m only the modern
+track's (core/evaluate/tracks.py).
 
 A claim is split into parts, each a comparison of our numbers (means over seeds): a part is
 True, False, or None when a row it needs is missing. Verdict: "not confirmed" if any measured
@@ -13,29 +14,25 @@ core/evaluate/compare_rows.py; the protocol is never tuned until a claim passes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.atomic import atomic_write_json, read_json, read_jsonl
+from core.atomic import atomic_write_json, read_json
+from core.evaluate.claims_modern import MODERN_CLAIMS
 from core.evaluate.compare_rows import (
+    COMPETITIVE,
+    LOSS_BAND,
     best_row,
-    entry_folder,
     fmt_value,
     greater,
+    losses_settle,
     mean_of,
     note_missing,
     row_name,
     rows_of,
     verdict_of,
 )
-from core.evaluate.tracks import overrides, recipe_without_prior
-from core.paths import REPO_ROOT
-
-TWO_LOG_2 = 2 * math.log(2)
-LOSS_BAND = 0.25  # |loss - 2 log 2| within this counts as "near 2 log 2"
-COMPETITIVE = 0.9  # "competitive": IS at least 90% of the better full-data baseline
-
+from core.evaluate.tracks import overrides
 
 VERDICTS = ("confirmed", "not confirmed", "not measured")
 CLAIMS_NAME = "claims.json"  # written by ``python -m core report`` beside RESULTS.md
@@ -109,43 +106,8 @@ def _c2(rows) -> tuple[list, list[str]]:
     return parts, ev
 
 
-def _stats_candidates(row) -> list[Path]:
-    """Where a row's training log may be: each run as its metrics.json names it (here, or
-    relative to the repository), else the shipped entry the metrics.json was found in (ship
-    copies the run's stats.jsonl there), so the verdict does not need the training machine."""
-    paths = []
-    for source in row.sources:
-        paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
-    return paths + [entry_folder(folder) / "stats.jsonl" for folder in row.folders]
-
-
 def _c3(rows) -> tuple[list, list[str]]:
-    ev: list[str] = []
-    tgan = best_row(rows, "fashion", "tgan")
-    stats = []
-    for path in _stats_candidates(tgan) if tgan is not None else []:
-        stats = read_jsonl(path)
-        if stats:
-            break
-    if not stats or "g_adv" not in stats[-1] or "d_adv" not in stats[-1]:
-        note_missing(ev, "a tgan run on fashion with stats.jsonl (d_adv, g_adv)")
-        return [None], ev
-    tail = stats[-max(1, len(stats) // 5) :]
-    d_end = sum(s["d_adv"] for s in tail) / len(tail)
-    g_end = sum(s["g_adv"] for s in tail) / len(tail)
-    d_ok, g_ok = abs(d_end - TWO_LOG_2) < LOSS_BAND, abs(g_end - TWO_LOG_2) < LOSS_BAND
-    ev.append(
-        f"last 20% of {stats[-1]['step']} steps: D loss {d_end:.3f}, G loss {g_end:.3f}; "
-        f"2 log 2 = {TWO_LOG_2:.3f}, log 2 = {math.log(2):.3f} (band ±{LOSS_BAND})"
-    )
-    settled = next((s["step"] for s in stats if abs(s["g_adv"] - TWO_LOG_2) < LOSS_BAND), None)
-    by_7500 = settled is not None and settled <= 7500 and g_ok
-    when = "never" if settled is None else f"at step {settled}"
-    ev.append(
-        f"G first within the band: {when}; D near 2 log 2: {d_ok}, "
-        f"G near 2 log 2: {g_ok}, G by 7,500 steps: {by_7500}"
-    )
-    return [d_ok, g_ok, by_7500], ev
+    return losses_settle(best_row(rows, "fashion", "tgan"))
 
 
 def _c4(rows) -> tuple[list, list[str]]:
@@ -226,45 +188,6 @@ def _c6(rows) -> tuple[list, list[str]]:
     return parts, ev
 
 
-def _c5_modern(rows) -> tuple[list, list[str]]:
-    """Within the modern track: each t-mixture row against the rows of the same recipe, data
-    set, regime and steps with the prior swapped (Gaussian mixture, single Gaussian)."""
-    ev: list[str] = []
-    parts: list[bool | None] = []
-    modern = [r for r in rows if r.kind == "model" and r.track == "modern"]
-    for tgan in (r for r in modern if r.prior == "tmix"):
-        recipe = recipe_without_prior(tgan.model)
-        for prior in ("gmm", "gaussian"):
-            twin = next(
-                (
-                    r
-                    for r in modern
-                    if r.prior == prior
-                    and recipe_without_prior(r.model) == recipe
-                    and (r.dataset, r.regime, r.steps) == (tgan.dataset, tgan.regime, tgan.steps)
-                ),
-                None,
-            )
-            if twin is None:
-                continue
-            ev.append(f"{tgan.dataset}, {tgan.regime} images, {tgan.steps} steps, prior {prior}:")
-            parts += [greater(tgan, twin, "mis", ev), greater(tgan, twin, "recall", ev)]
-            for base, higher in (("diversity", True), ("fd", False)):
-                if mean_of(tgan, base) is not None and mean_of(twin, base) is not None:
-                    ev.append(
-                        f"context, not counted: {base} {fmt_value(tgan, base)} vs "
-                        f"{fmt_value(twin, base)} ({'higher' if higher else 'lower'} is better)"
-                    )
-    if not parts:
-        note_missing(
-            ev,
-            "a modern-track t-GAN with its prior-swapped twins (python -m core.reproduce batch "
-            "tgan-mnist-500-modern tgan-mnist-500-modern-gaussian tgan-mnist-500-modern-gmm)",
-        )
-        parts = [None]
-    return parts, ev
-
-
 CLAIMS = (
     ("C1", "t-GAN scores a higher IS than PixelCNN on MNIST with far less training time.", _c1),
     (
@@ -296,14 +219,7 @@ CLAIMS = (
         "both networks (IS up, FD down).",
         _c6,
     ),
-    (
-        "C5m",
-        "Modern track: with one modern recipe (one-hot codewords, projection D, real-only C, "
-        "DiffAugment) trained to its plateau, the t mixture (v = 3) gives more diverse images "
-        "than the same recipe with a Gaussian mixture or a single Gaussian prior (m-IS and "
-        "recall).",
-        _c5_modern,
-    ),
+    *MODERN_CLAIMS,
 )
 
 
@@ -324,11 +240,12 @@ def claims_markdown(claims: list[Claim]) -> str:
     lines += [
         "",
         "C1-C6 are called within the paper track (each preset as its paper defines it, and "
-        "the t-GAN's one-setting ablations); C5m within the modern track, where only the prior "
-        "differs. "
+        "the t-GAN's one-setting ablations); C2m-C5m within the modern track, where every GAN "
+        "has one recipe and the same steps (C5m: only the prior differs). "
         f"Rules: means over seeds are compared; 'competitive' is IS >= {COMPETITIVE:.0%} of the "
-        f"better of DCGAN / ACGAN (full set); 'near 2 log 2' is within ±{LOSS_BAND} over the last "
-        "20% of logged steps. A claim is not measured when a row it needs is missing; "
+        "better of DCGAN / ACGAN (full set in C2, the same 500 images in C2m); "
+        f"'near 2 log 2' is within ±{LOSS_BAND} over the last 20% of logged steps. "
+        "A claim is not measured when a row it needs is missing; "
         "it is not confirmed when any measured comparison fails.",
     ]
     return "\n".join(lines)

@@ -13,6 +13,9 @@ import math
 import re
 from pathlib import Path
 
+from core.atomic import read_jsonl
+from core.paths import REPO_ROOT
+
 
 def rows_of(rows, dataset: str, model: str, regime: str | None = None):
     """The model rows with exactly this label on ``dataset`` (in ``regime`` when given)."""
@@ -75,6 +78,10 @@ def row_name(row) -> str:
     return f"{name} ({row.dataset}, {row.regime}, {len(row.seeds)} seed(s))"
 
 
+TWO_LOG_2 = 2 * math.log(2)
+LOSS_BAND = 0.25  # |loss - 2 log 2| within this counts as "near 2 log 2"
+COMPETITIVE = 0.9  # "competitive": IS at least 90% of the better baseline
+
 NOISE_SE = 2.0  # with seeds on both sides, "better" must exceed 2 standard errors of the gap
 
 
@@ -124,3 +131,43 @@ def verdict_of(parts: list[bool | None]) -> str:
 
 def note_missing(evidence: list[str], what: str) -> None:
     evidence.append(f"missing: {what}")
+
+
+def stats_candidates(row) -> list[Path]:
+    """Where a row's training log may be: each run as its metrics.json names it (here, or
+    relative to the repository), else the shipped entry the metrics.json was found in (ship
+    copies the run's stats.jsonl there), so the verdict does not need the training machine."""
+    paths = []
+    for source in row.sources:
+        paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
+    return paths + [entry_folder(folder) / "stats.jsonl" for folder in row.folders]
+
+
+def losses_settle(tgan) -> tuple[list, list[str]]:
+    """Claim C3's test on one t-GAN row: its D and G losses over the last 20% of logged steps
+    near 2 log 2, and G first within the band by step 7,500 (and still there at the end)."""
+    ev: list[str] = []
+    stats = []
+    for path in stats_candidates(tgan) if tgan is not None else []:
+        stats = read_jsonl(path)
+        if stats:
+            break
+    if not stats or "g_adv" not in stats[-1] or "d_adv" not in stats[-1]:
+        note_missing(ev, "a t-GAN run on fashion with stats.jsonl (d_adv, g_adv)")
+        return [None], ev
+    tail = stats[-max(1, len(stats) // 5) :]
+    d_end = sum(s["d_adv"] for s in tail) / len(tail)
+    g_end = sum(s["g_adv"] for s in tail) / len(tail)
+    d_ok, g_ok = abs(d_end - TWO_LOG_2) < LOSS_BAND, abs(g_end - TWO_LOG_2) < LOSS_BAND
+    ev.append(
+        f"last 20% of {stats[-1]['step']} steps: D loss {d_end:.3f}, G loss {g_end:.3f}; "
+        f"2 log 2 = {TWO_LOG_2:.3f}, log 2 = {math.log(2):.3f} (band ±{LOSS_BAND})"
+    )
+    settled = next((s["step"] for s in stats if abs(s["g_adv"] - TWO_LOG_2) < LOSS_BAND), None)
+    by_7500 = settled is not None and settled <= 7500 and g_ok
+    when = "never" if settled is None else f"at step {settled}"
+    ev.append(
+        f"G first within the band: {when}; D near 2 log 2: {d_ok}, "
+        f"G near 2 log 2: {g_ok}, G by 7,500 steps: {by_7500}"
+    )
+    return [d_ok, g_ok, by_7500], ev
