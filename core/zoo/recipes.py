@@ -51,6 +51,9 @@ MODERN_TRAINED = (
     "dcgan-mnist-500-modern",
     "acgan-mnist-500-modern",
     "deligan-mnist-500-modern",
+    "tgan-fashion-500-modern",
+    "tgan-fashion-500-modern-gaussian",
+    "dcgan-fashion-500-modern",
 )
 DIFFAUG = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
 
