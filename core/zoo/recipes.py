@@ -53,6 +53,7 @@ MODERN_TRAINED = (
     "deligan-mnist-500-modern",
     "tgan-fashion-500-modern",
     "tgan-fashion-500-modern-gaussian",
+    "tgan-fashion-500-modern-gmm",
     "dcgan-fashion-500-modern",
 )
 DIFFAUG = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
