@@ -55,6 +55,9 @@ MODERN_TRAINED = (
     "tgan-fashion-500-modern-gaussian",
     "tgan-fashion-500-modern-gmm",
     "dcgan-fashion-500-modern",
+    "acgan-fashion-500-modern",
+    "deligan-fashion-500-modern",
+    "gan-fashion-500-modern",
 )
 DIFFAUG = {"augment_shift": 4, "augment_color": True, "augment_cutout": 0.5}
 
