@@ -47,7 +47,10 @@ def test_a_curve_changes_nothing_the_run_trains(tmp_path, tiny_train_config, fak
     assert [r["step"] for r in curve] == [3, 6, 7]
     for row in curve:
         assert row["judge"] == fake_judge.name and row["n_samples"] == 40
-        assert row["sample_seeds"] == "0-39" and row["wall_time"] >= row["eval_s"] >= 0
+        assert row["sample_seeds"] == "0-39" and row["wall_time"] >= 0 and row["eval_s"] >= 0
+    # the run's clock is read before each scoring and runs on through it (rounded to 1 ms)
+    for before, after in zip(curve, curve[1:], strict=False):
+        assert after["wall_time"] >= before["wall_time"] + before["eval_s"] - 0.002
         for key in CURVE_KEYS:
             assert isinstance(row[key], float), key
 

@@ -43,13 +43,12 @@ def test_a_wrong_precision_is_an_error_naming_the_option(tiny_train_config):
 
 
 def test_config_json_records_the_resolved_precision(tmp_path, tiny_train_config, monkeypatch):
-    run = train(
-        tiny_train_config(steps=1), tmp_path / "auto", model_overrides=WIDTH, progress=False
-    )
+    auto = tiny_train_config(steps=1, precision="auto")
+    run = train(auto, tmp_path / "auto", model_overrides=WIDTH, progress=False)
     recorded = json.loads((run / "config.json").read_text())["train"]["precision"]
     assert recorded == ("bf16" if precision.cpu_has_bf16() else "float32")
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)  # as on a CPU with AMX
-    run = train(tiny_train_config(steps=1), tmp_path / "amx", model_overrides=WIDTH, progress=False)
+    run = train(auto, tmp_path / "amx", model_overrides=WIDTH, progress=False)
     assert json.loads((run / "config.json").read_text())["train"]["precision"] == "bf16"
     with pytest.raises(TrainingError, match="train.precision: run has 'bf16', now 'float32'"):
         train(
