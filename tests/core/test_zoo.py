@@ -54,6 +54,24 @@ def test_run_pool_stops_what_outlives_the_time_limit(tmp_path):
     assert not (tmp_path / "queued.log").exists()
 
 
+def test_pool_processes_share_the_cores_out(tmp_path, monkeypatch):
+    """Each of ``jobs`` processes gets cores // jobs OpenMP threads (at least 1); a value the
+    user set stands."""
+    import os
+    import sys
+
+    cores = len(os.sched_getaffinity(0))
+    show = [sys.executable, "-c", "import os; print(os.environ['OMP_NUM_THREADS'])"]
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    for jobs in (1, 2, 4 * cores):
+        log = tmp_path / f"{jobs}.log"
+        assert run_pool([("show", show, log)], jobs=jobs) == ([], [])
+        assert log.read_text().strip() == str(max(1, cores // jobs))
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert run_pool([("show", show, tmp_path / "set.log")], jobs=2) == ([], [])
+    assert (tmp_path / "set.log").read_text().strip() == "3"
+
+
 def test_unknown_entry_names_the_known_ones():
     with pytest.raises(ValueError, match="tgan-mnist-500"):
         entry("tgan-mnist-50")
