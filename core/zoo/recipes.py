@@ -113,9 +113,10 @@ class ZooRecipe:
 
 
 def _entries() -> list[ZooRecipe]:
-    # acgan is the preset's one-hot label input (core/models.py). The shipped acgan-* folders
-    # were trained when the preset was a learned label embedding, and collapse within each
-    # class; their config.json says "embedding" until this protocol retrains them.
+    # acgan is the preset's one-hot label input (core/models.py). acgan-mnist-500 and
+    # acgan-fashion-500 were retrained so; the other paper-track acgan-* folders were trained
+    # when the preset was a learned label embedding, and collapse within each class; their
+    # config.json says "embedding" until this protocol retrains them.
     out = []
     for dataset in ("mnist", "fashion"):
         steps = STEPS[dataset]
