@@ -73,9 +73,9 @@ def c2_modern(rows) -> tuple[list, list[str]]:
             for rival in ("gan", "deligan"):
                 if rival in rivals:
                     parts += [greater(tgan, rivals[rival], b, ev) for b in ("is", "mis")]
-            full = [rivals[m] for m in ("dcgan", "acgan") if m in rivals]
-            if full and mean_of(tgan, "is") is not None:
-                best = max(full, key=lambda r: mean_of(r, "is"))
+            strong = [rivals[m] for m in ("dcgan", "acgan") if m in rivals]
+            if strong and mean_of(tgan, "is") is not None:
+                best = max(strong, key=lambda r: mean_of(r, "is"))
                 ok = mean_of(tgan, "is") >= COMPETITIVE * mean_of(best, "is")
                 ev.append(
                     f"competitive (IS >= {COMPETITIVE:.0%} of the better of DCGAN / ACGAN): "
