@@ -26,6 +26,15 @@ def resolve_device(name: str) -> torch.device:
         raise DeviceError(f"--device {name!r} is not a device (use auto, cpu or cuda)") from exc
 
 
+def threads_per_process(processes: int) -> int:
+    """This process's usable cores shared out among ``processes`` processes running at once
+    (at least 1 each): more OpenMP threads than cores, and every process's small ops
+    spin-wait on the others' (two 2-thread processes on 2 cores ran 2.5x slower than two
+    1-thread ones)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return max(1, (cores or os.cpu_count() or 1) // max(1, processes))
+
+
 def hardware(device: str | torch.device = "cpu") -> dict:
     """{device, cpu, cpu_count, cpu_threads (torch's intra-op threads), torch, python[, gpu]}."""
     device = torch.device(device)

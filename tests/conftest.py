@@ -5,19 +5,14 @@ import os
 import pytest
 import torch
 
+from core.device import threads_per_process
+
 os.environ.setdefault("TGAN_OFFLINE", "1")  # tests never download
 
 
-def _threads_per_process() -> int:
-    """Two at most; under ``pytest -n N`` the cores shared out among the N workers, so that N
-    workers never run more OpenMP threads than there are cores (oversubscribed, every worker's
-    small ops spin-wait on the others)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    return max(1, min(2, (cores or 1) // workers))
-
-
-THREADS = _threads_per_process()
+# Two at most; under ``pytest -n N`` the cores shared out among the N workers, never more
+# OpenMP threads than cores (core.device.threads_per_process).
+THREADS = min(2, threads_per_process(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 torch.set_num_threads(THREADS)
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))  # the CLI processes tests start
 

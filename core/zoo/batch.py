@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from core.atomic import atomic_copy, atomic_write_json, read_json
+from core.device import threads_per_process
 from core.errors import UserError
 from core.evaluate.judges import load_judge
 from core.evaluate.report import build_report
@@ -55,14 +56,12 @@ def train_entries(names: list[str], seeds: list[int], device: str = "auto") -> l
 
 
 def pool_env(jobs: int) -> dict[str, str]:
-    """The environment of a pool's processes: each gets this machine's cores / ``jobs`` OpenMP
-    threads (at least 1) unless OMP_NUM_THREADS is set already. Without it every process
-    starts one thread a core, and ``jobs`` of them spin-wait on each other (two 2-thread
-    processes on 2 cores ran 2.5x slower than two 1-thread ones)."""
+    """The environment of a pool's processes: each gets ``threads_per_process(jobs)`` OpenMP
+    threads unless OMP_NUM_THREADS is set already (without it every process starts one
+    thread a core)."""
     env = dict(os.environ)
     if not env.get("OMP_NUM_THREADS"):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        env["OMP_NUM_THREADS"] = str(max(1, (cores or os.cpu_count() or 1) // max(1, jobs)))
+        env["OMP_NUM_THREADS"] = str(threads_per_process(jobs))
     return env
 
 
