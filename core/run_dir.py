@@ -24,7 +24,13 @@ import torch
 from safetensors import safe_open
 from torch import Tensor, nn
 
-from core.atomic import atomic_write_bytes, atomic_write_json, own_temp_files, read_jsonl
+from core.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    own_temp_files,
+    read_json,
+    read_jsonl,
+)
 from core.config import RESUMABLE_CHANGES, ModelConfig, TrainConfig
 from core.errors import UserError
 from core.paths import ConfinementError, confine
@@ -184,6 +190,35 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(config_path, config_blocks)
     return config_blocks
+
+
+def run_finished(run_dir: Path, steps: int) -> bool:
+    """Whether the run trained to ``steps``: its summary.json says so. A run that finished at
+    fewer steps (its recipe's budget was raised since) is not; a resume takes it on to ``steps``."""
+    summary = read_json(run_dir / SUMMARY_NAME)  # None when missing, not a file, not JSON
+    return (
+        summary is not None
+        and isinstance(summary.get("steps"), int)
+        and (summary["steps"] >= steps)
+    )
+
+
+# What a finished run wrote about its last model (summary.json, then ``evaluate``'s metrics.json
+# and the PixelCNN's nll.json): stale once a resume with a larger --steps trains it further.
+FINAL_NAMES = (SUMMARY_NAME, "metrics.json", "nll.json")
+
+
+def drop_final_outputs(run_dir: Path, step: int, steps: int) -> list[str]:
+    """Before a run resumed at ``step`` trains on to ``steps``: remove the files of
+    ``FINAL_NAMES`` it holds (they describe the step-``step`` model; metrics.jsonl keeps them in
+    the run's history), so nothing reads the run as finished or scored until it is again.
+    Returns the names removed."""
+    if step >= steps:
+        return []
+    gone = [name for name in FINAL_NAMES if (run_dir / name).exists()]
+    for name in gone:
+        (run_dir / name).unlink()
+    return gone
 
 
 # The files a run writes atomically (their temp files are ``.NAME.XXXXXXXX.tmp``).

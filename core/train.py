@@ -43,6 +43,7 @@ from core.run_dir import (
     SUMMARY_NAME,
     TrainingError,
     check_run_dir_confined,
+    drop_final_outputs,
     load_checkpoint,
     load_pending_stats,
     prepare_run_dir,
@@ -151,6 +152,7 @@ class Run:
         self.trainer = TRAINERS[mcfg.family](self.model, cfg)
         self.noise = torch.Generator(device=device).manual_seed(cfg.seed + 1)
         self.step, self.wall_before = 0, 0.0
+        self.dropped: list[str] = []  # a finished run's outputs, stale now it trains on
         self.interval: dict[str, list[Tensor]] = {}  # per-step stats since the last row
         try:
             remove_temp_files(run_dir)  # what a kill mid-write left
@@ -160,6 +162,7 @@ class Run:
                 )
                 self.interval = load_pending_stats(run_dir, device)
                 save_weights(run_dir, self.model)  # a kill between the two files left an older one
+            self.dropped = drop_final_outputs(run_dir, self.step, cfg.steps)
             repair_stats(run_dir, self.step)
             repair_stats(run_dir, self.step, SCORES_NAME)  # a resumed run scores those again
             (run_dir / "samples").mkdir(exist_ok=True)
@@ -176,7 +179,9 @@ class Run:
         print("model: " + json.dumps(self.mcfg.to_dict(), sort_keys=True))
         print("train: " + json.dumps(self.cfg.to_dict(), sort_keys=True))
         if self.step:
-            print(f"resuming at step {self.step}")
+            print(f"resuming at step {self.step} to step {self.cfg.steps}")
+        if self.dropped:
+            print(f"removed {', '.join(self.dropped)} of the step-{self.step} model")
 
     def start_clock(self) -> None:
         self.started = time.perf_counter()

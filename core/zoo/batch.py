@@ -22,7 +22,7 @@ from core.evaluate.judges import load_judge
 from core.evaluate.report import build_report
 from core.evaluate.scoring import model_label
 from core.paths import REPO_ROOT, repo_relative, zoo_root, zoo_runs_root
-from core.run_dir import SCORES_NAME, checkpoint_step
+from core.run_dir import SCORES_NAME, checkpoint_step, run_finished
 from core.weights import WEIGHTS_NAME
 from core.zoo.recipes import entry, train_command
 from core.zoo.ship import ship, shipped_seed, write_card, write_manifest
@@ -42,7 +42,7 @@ def train_entries(names: list[str], seeds: list[int], device: str = "auto") -> l
         for seed in seeds:
             e = entry(name)
             run = e.run_dir(seed)
-            if (run / "summary.json").exists():
+            if run_finished(run, e.steps):
                 done.append(run)
                 continue
             argv = e.train_argv(seed, device)
@@ -141,23 +141,23 @@ def batch(
             _lone_job(entry(name), seed, device, logs)
             for seed in seeds
             for name in names
-            if seed in plan[name] and not (entry(name).run_dir(seed) / "summary.json").exists()
+            if seed in plan[name] and not run_finished(entry(name).run_dir(seed), entry(name).steps)
         ]
     failed, stopped = run_pool(train_jobs, jobs, time_limit)
     eval_jobs = []
     for name in names:
         for seed in seeds:
             run = entry(name).run_dir(seed)
-            if (run / "summary.json").exists() and not (run / "metrics.json").exists():
+            if run_finished(run, entry(name).steps) and not (run / "metrics.json").exists():
                 argv = CORE_CLI + ["evaluate", str(run), "--n", str(n_eval), "--device", device]
                 eval_jobs.append((f"evaluate {run.name}", argv, logs / f"{run.name}.eval.log"))
     failed += run_pool(eval_jobs, jobs)[0]
     for name in names:
-        finished = [s for s in seeds if (entry(name).run_dir(s) / "summary.json").exists()]
-        if not finished:
+        done = [s for s in seeds if run_finished(entry(name).run_dir(s), entry(name).steps)]
+        if not done:
             continue
-        dest = _ship_first(name, finished)
-        for seed in finished:
+        dest = _ship_first(name, done)
+        for seed in done:
             run = entry(name).run_dir(seed)
             if (run / "metrics.json").exists():
                 target = dest / "seeds" / f"s{seed}"
@@ -243,7 +243,7 @@ def packed_train_jobs(
         groups: dict[int | None, list[int]] = {}
         for seed in seeds:
             run = e.run_dir(seed)
-            if not (run / "summary.json").exists():
+            if not run_finished(run, e.steps):
                 groups.setdefault(_resume_step(run), []).append(seed)
         for at, group in groups.items():
             if e.model == "pixelcnn" or len(group) == 1:

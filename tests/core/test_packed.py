@@ -196,7 +196,8 @@ def test_a_packed_step_on_cuda_is_each_runs_own_step(tiny_train_config):
 
 def test_batch_packs_each_entrys_seeds_by_where_they_resume(tmp_path, monkeypatch):
     """``reproduce batch --pack``: new seeds share one process, a seed checkpointed elsewhere
-    resumes in its own, a finished one is skipped; PixelCNN never packs."""
+    resumes in its own, a finished one is skipped, and one that finished short of the recipe's
+    steps (its budget was raised since) resumes to them; PixelCNN never packs."""
     from safetensors.torch import save_file
 
     from core.zoo.batch import packed_train_jobs
@@ -205,18 +206,22 @@ def test_batch_packs_each_entrys_seeds_by_where_they_resume(tmp_path, monkeypatc
     monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
     name = "tgan-mnist-500-modern"
     e = entry(name)
-    for seed, files in ((2, ("config.json",)), (3, ("config.json", "summary.json"))):
+    for seed, summary in ((2, None), (3, {"steps": e.steps}), (4, {"steps": e.steps // 2})):
         e.run_dir(seed).mkdir(parents=True)
-        for f in files:
-            (e.run_dir(seed) / f).write_text("{}")
+        (e.run_dir(seed) / "config.json").write_text("{}")
+        if summary:
+            (e.run_dir(seed) / "summary.json").write_text(json.dumps(summary))
     save_file({"x": torch.zeros(1)}, e.run_dir(2) / "checkpoint.safetensors", {"step": "3000"})
-    jobs = packed_train_jobs([name, "pixelcnn-mnist-full"], [0, 1, 2, 3], "cuda", tmp_path)
+    save_file({"x": torch.zeros(1)}, e.run_dir(4) / "checkpoint.safetensors", {"step": "10000"})
+    jobs = packed_train_jobs([name, "pixelcnn-mnist-full"], [0, 1, 2, 3, 4], "cuda", tmp_path)
     labels = [label for label, _, _ in jobs]
     assert labels == [
         f"train {name} s0-1 (packed)",
         f"train {name} s2",
-        *(f"train pixelcnn-mnist-full s{s}" for s in (0, 1, 2, 3)),
+        f"train {name} s4",
+        *(f"train pixelcnn-mnist-full s{s}" for s in (0, 1, 2, 3, 4)),
     ]
+    assert "--resume" in jobs[2][1] and jobs[2][1][jobs[2][1].index("--steps") + 1] == "20000"
     argv = jobs[0][1]
     assert argv[argv.index("--seeds") + 1] == "0,1" and "--seed" not in argv
     assert argv[argv.index("--run-dir") + 1].endswith(f"{name}-s{{seed}}")

@@ -59,6 +59,34 @@ def test_resume_continues_from_checkpoint_bit_identically(tmp_path, tiny_train_c
         assert torch.equal(a[k], b[k]), k
 
 
+def test_resuming_a_finished_run_to_more_steps_drops_its_final_outputs(
+    tmp_path, tiny_train_config, capsys
+):
+    """A zoo budget raised after a run finished: ``--resume --steps`` larger trains it on from
+    its checkpoint, and its summary.json and metrics.json (of the shorter model) are gone until
+    the longer run writes its own; metrics.jsonl (the history) stays. The same --steps again
+    changes nothing."""
+    run = tmp_path / "run"
+    train(
+        tiny_train_config(steps=4, log_every=2), run, model_overrides={"width": 8}, progress=False
+    )
+    (run / "metrics.json").write_text('{"step": 4}')
+    (run / "metrics.jsonl").write_text('{"step": 4}\n')
+    longer = tiny_train_config(steps=8, log_every=2)
+    train(
+        longer, run, model_overrides={"width": 8}, progress=False, resume=True, stop_after=2
+    )  # killed at 6
+    assert not (run / "summary.json").exists() and not (run / "metrics.json").exists()
+    assert (run / "metrics.jsonl").read_text() == '{"step": 4}\n'
+    assert "removed summary.json, metrics.json of the step-4 model" in capsys.readouterr().out
+    train(longer, run, model_overrides={"width": 8}, progress=False, resume=True)
+    assert json.loads((run / "summary.json").read_text())["steps"] == 8
+    assert [r["step"] for r in read_jsonl(run / "stats.jsonl")] == [2, 4, 6, 8]
+    (run / "metrics.json").write_text('{"step": 8}')
+    train(longer, run, model_overrides={"width": 8}, progress=False, resume=True)
+    assert (run / "metrics.json").read_text() == '{"step": 8}'
+
+
 def test_existing_run_needs_resume_and_matching_options(tmp_path, tiny_train_config):
     cfg = tiny_train_config(steps=2)
     train(cfg, tmp_path / "r", model_overrides={"width": 8}, progress=False)
