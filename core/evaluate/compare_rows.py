@@ -134,13 +134,14 @@ def note_missing(evidence: list[str], what: str) -> None:
 
 
 def stats_candidates(row) -> list[Path]:
-    """Where a row's training log may be: each run as its metrics.json names it (here, or
-    relative to the repository), else the shipped entry the metrics.json was found in (ship
-    copies the run's stats.jsonl there), so the verdict does not need the training machine."""
-    paths = []
+    """Where a row's training log may be: first the shipped entry each metrics.json was found
+    in (ship copies the run's stats.jsonl there: the log of the model that was scored, the same
+    on every clone), else each run as its metrics.json names it (here, or relative to the
+    repository; a run resumed to more steps since has a longer log than its scores)."""
+    paths = [entry_folder(folder) / "stats.jsonl" for folder in row.folders]
     for source in row.sources:
         paths += [Path(source) / "stats.jsonl", REPO_ROOT / source / "stats.jsonl"]
-    return paths + [entry_folder(folder) / "stats.jsonl" for folder in row.folders]
+    return paths
 
 
 def losses_settle(tgan) -> tuple[list, list[str]]:

@@ -122,3 +122,22 @@ def test_c3m_reads_the_losses_of_the_longest_modern_fashion_t_gan(tmp_path):
     late = rows("tgan", 8.0, 1.2, dataset="fashion", source=_stats(tmp_path / "late", 9000))
     assert verdict(late + short, "C3m")[0] == "not confirmed"  # G settles after 7,500
     assert verdict(race(), "C3m")[0] == "not measured"
+
+
+def test_the_loss_claim_reads_the_shipped_log_before_the_run_it_came_from(tmp_path):
+    """C3/C3m read the stats.jsonl shipped beside the scored metrics.json, not the run that
+    metrics.json names: on the training machine that run may since have been resumed to more
+    steps, and the verdict must be the one every clone computes."""
+    from types import SimpleNamespace
+
+    from core.evaluate.compare_rows import losses_settle
+
+    entry, run = tmp_path / "pretrained" / "tgan-fashion-500-modern", tmp_path / "run-s0"
+    for folder, g, last in ((entry, 1.40, 20000), (run, 0.88, 40000)):
+        folder.mkdir(parents=True)
+        lines = [{"step": s, "d_adv": 1.38, "g_adv": g} for s in range(1000, last + 1, 1000)]
+        (folder / "stats.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    row = SimpleNamespace(sources=[str(run)], folders=[str(entry / "seeds" / "s0")])
+    parts, evidence = losses_settle(row)
+    assert parts == [True, True, True]
+    assert evidence[0].startswith("last 20% of 20000 steps: D loss 1.380, G loss 1.400")
