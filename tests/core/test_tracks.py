@@ -343,16 +343,17 @@ def test_the_modern_twins_differ_only_in_the_prior_and_are_in_the_modern_track()
 
 
 def test_every_gan_rival_has_a_modern_track_entry_with_the_one_recipe():
-    """Issue 21: each GAN on MNIST-500 and Fashion-500 in the modern track, the same DiffAugment
-    policy, curve and budget as the t-GAN; planned until trained and shipped."""
+    """Issue 21: each GAN on MNIST-500, Fashion-500 and CIFAR-10 (2,000 images) in the modern
+    track, the same DiffAugment policy, curve and budget as the t-GAN; planned until trained
+    and shipped."""
     from core.evaluate.scoring import model_label
     from core.evaluate.tracks import track_of
     from core.models import GAN_PRESETS, model_config
 
-    for dataset in ("mnist", "fashion"):
-        t = entry(f"tgan-{dataset}-500-modern")
+    for dataset, n in (("mnist", 500), ("fashion", 500), ("cifar10", 2000)):
+        t = entry(f"tgan-{dataset}-{n}-modern")
         for preset in GAN_PRESETS:
-            e = entry(f"{preset}-{dataset}-500-modern")
+            e = entry(f"{preset}-{dataset}-{n}-modern")
             assert (e.steps, e.train_options) == (t.steps, t.train_options), e.name
             cfg = model_config(e.model, dataset, **e.overrides)
             assert cfg.d_projection and cfg.conditioning in ("onehot", "codeword"), e.name
