@@ -82,6 +82,13 @@ def test_resuming_a_finished_run_to_more_steps_drops_its_final_outputs(
     train(longer, run, model_overrides={"width": 8}, progress=False, resume=True)
     assert json.loads((run / "summary.json").read_text())["steps"] == 8
     assert [r["step"] for r in read_jsonl(run / "stats.jsonl")] == [2, 4, 6, 8]
+    # the same model as 8 steps at one go: a raised budget is the longer run, not another one
+    direct = train(longer, tmp_path / "direct", model_overrides={"width": 8}, progress=False)
+    a, b = (
+        read_safetensors(run / "model.safetensors"),
+        read_safetensors(direct / "model.safetensors"),
+    )
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     (run / "metrics.json").write_text('{"step": 8}')
     train(longer, run, model_overrides={"width": 8}, progress=False, resume=True)
     assert (run / "metrics.json").read_text() == '{"step": 8}'
