@@ -29,7 +29,7 @@ DIFFAUG_FEATURED = ("mnist", "fashion", "cifar10")
 # regimes, with a score curve (FD, fidelity, diversity, recall on 2,000 fixed seeds) every
 # 1,000 steps in the run's scores.jsonl, so the report can show where each curve flattens.
 # CIFAR-10 races in its 2,000-image regime (640 epochs at 20,000 steps); a GPU session trains it.
-MODERN_STEPS = {"mnist": 20000, "fashion": 20000, "cifar10": 20000}
+MODERN_STEPS = {"mnist": 20000, "fashion": 40000, "cifar10": 20000}
 MODERN_N_TRAIN = {"mnist": 500, "fashion": 500, "cifar10": 2000}
 CURVE = {"eval_every": 1000, "eval_samples": 2000}
 # One modern recipe: one-hot class means, a projection D, C learning on real images only,
