@@ -196,11 +196,8 @@ def run_finished(run_dir: Path, steps: int) -> bool:
     """Whether the run trained to ``steps``: its summary.json says so. A run that finished at
     fewer steps (its recipe's budget was raised since) is not; a resume takes it on to ``steps``."""
     summary = read_json(run_dir / SUMMARY_NAME)  # None when missing, not a file, not JSON
-    return (
-        summary is not None
-        and isinstance(summary.get("steps"), int)
-        and (summary["steps"] >= steps)
-    )
+    done = summary.get("steps") if summary is not None else None
+    return isinstance(done, int) and done >= steps
 
 
 # What a finished run wrote about its last model (summary.json, then ``evaluate``'s metrics.json

@@ -141,19 +141,19 @@ def batch(
             _lone_job(entry(name), seed, device, logs)
             for seed in seeds
             for name in names
-            if seed in plan[name] and not run_finished(entry(name).run_dir(seed), entry(name).steps)
+            if seed in plan[name] and not _finished(name, seed)
         ]
     failed, stopped = run_pool(train_jobs, jobs, time_limit)
     eval_jobs = []
     for name in names:
         for seed in seeds:
             run = entry(name).run_dir(seed)
-            if run_finished(run, entry(name).steps) and not (run / "metrics.json").exists():
+            if _finished(name, seed) and not (run / "metrics.json").exists():
                 argv = CORE_CLI + ["evaluate", str(run), "--n", str(n_eval), "--device", device]
                 eval_jobs.append((f"evaluate {run.name}", argv, logs / f"{run.name}.eval.log"))
     failed += run_pool(eval_jobs, jobs)[0]
     for name in names:
-        done = [s for s in seeds if run_finished(entry(name).run_dir(s), entry(name).steps)]
+        done = [s for s in seeds if _finished(name, s)]
         if not done:
             continue
         dest = _ship_first(name, done)
@@ -174,6 +174,12 @@ def batch(
         )
     if failed:
         raise ZooError(f"{len(failed)} job(s) failed: {failed}; logs in {logs}")
+
+
+def _finished(name: str, seed: int) -> bool:
+    """Whether the entry's run of ``seed`` trained to the entry's steps (``run_finished``)."""
+    e = entry(name)
+    return run_finished(e.run_dir(seed), e.steps)
 
 
 def zoo_seeds(name: str) -> set[int]:
