@@ -285,12 +285,12 @@ def _rescore_plan(name: str) -> tuple[list[tuple[int, Path]], list[int], int]:
     pattern = re.compile(rf"{re.escape(name)}-s(\d+)")
     for run in zoo_runs_root().glob(f"{name}-s*"):
         found = pattern.fullmatch(run.name)
-        if found and (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+        if found and (run / WEIGHTS_NAME).exists() and run_finished(run, e.steps):
             seeds.add(int(found.group(1)))
     plan, missing = [], []
     for seed in sorted(seeds):
         run = e.run_dir(seed)
-        if (run / WEIGHTS_NAME).exists() and (run / "summary.json").exists():
+        if (run / WEIGHTS_NAME).exists() and run_finished(run, e.steps):
             plan.append((seed, run))
         elif seed == shipped:
             plan.append((seed, dest))

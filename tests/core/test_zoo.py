@@ -113,11 +113,12 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
     monkeypatch.setattr(batch, "load_judge", lambda dataset: SimpleNamespace(name="current"))
     (dest / "entry.json").write_text('{"seed": 0}')
     (runs / f"{name}-s0").mkdir(parents=True)  # a GPU run: scores came back, weights did not
-    for seed in (1, 3):  # retrained here (3: not in seeds/ yet)
+    # 1, 3: retrained here (3: not in seeds/ yet); 6: finished short of the entry's steps
+    for seed, steps in ((1, 5000), (3, 5000), (6, 2500)):
         run = runs / f"{name}-s{seed}"
         run.mkdir(parents=True)
         (run / WEIGHTS_NAME).write_bytes(b"")
-        (run / "summary.json").write_text("{}")
+        (run / "summary.json").write_text(json.dumps({"steps": steps}))
     (runs / f"{name}-onehot-s5").mkdir()  # another entry's run: not this entry's seed
     scored = []
 
