@@ -23,7 +23,7 @@ from core.errors import report_errors
 from core.evaluate.judge_training import fit_judge, save_judge
 from core.evaluate.judges import (
     JUDGE_DATASETS,
-    default_recipe,
+    JUDGE_RECIPES,
     inception_judge,
     judge_available,
     judge_dir,
@@ -44,6 +44,7 @@ from core.models import model_config
 from core.packed import train_packed
 from core.paths import confine_run_dir, runs_root, zoo_root
 from core.pixelcnn.trainer import rewrite_nll_report
+from core.precision import resolve_precision
 from core.sampling import parse_seeds, sample, save_grid
 from core.train import train
 from core.weights import load_pretrained, read_config
@@ -206,12 +207,15 @@ def cmd_train_judge(args: argparse.Namespace) -> int:
         raise ValueError(f"--dataset {args.dataset!r}: choose one of {JUDGE_DATASETS}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    recipe = default_recipe(args.dataset)
+    if args.recipe not in JUDGE_RECIPES:
+        raise ValueError(f"--recipe {args.recipe!r}: choose one of {', '.join(JUDGE_RECIPES)}")
+    recipe = JUDGE_RECIPES[args.recipe](args.dataset)
     changes = {
         k: getattr(args, k)
         for k in ("epochs", "batch_size", "lr", "seed")
         if getattr(args, k) is not None
     }
+    changes["precision"] = resolve_precision(args.precision, "cpu")
     recipe = dataclasses.replace(recipe, **changes)
     out = Path(args.out) if args.out else judge_dir(args.dataset)
     print(f"training the {args.dataset} judge: {recipe}", flush=True)

@@ -230,11 +230,23 @@ def _add_evaluation_commands(sub) -> None:
     tj = sub.add_parser("train-judge", help="train a data set's judge into pretrained/judges/")
     tj.add_argument("--dataset", required=True, help="mnist | fashion | cifar10")
     tj.add_argument(
+        "--recipe",
+        default="shipped",
+        help="shipped (default: the recipe of the judge in pretrained/judges/) | compass (wider "
+        "and longer, for the compass accuracy; mnist and fashion)",
+    )
+    tj.add_argument(
         "--epochs", type=positive_int, default=None, help="default: the shipped recipe's"
     )
     tj.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
     tj.add_argument("--lr", type=positive_float, default=None, help="peak one-cycle learning rate")
     tj.add_argument("--seed", type=nonneg_int, default=None, help="default 0")
     tj.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
+    tj.add_argument(
+        "--precision",
+        default="auto",
+        help="auto | float32 | bf16: bf16 autocasts the judge's forward pass; auto = bf16 where "
+        "the CPU has bf16 units (AMX / AVX512-BF16), else float32 (default auto)",
+    )
     tj.add_argument("--out", default=None, help="default pretrained/judges/<dataset>")
     tj.add_argument("--data-root", default=None, help="data folder (else $TGAN_DATA, else ./data)")

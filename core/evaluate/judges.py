@@ -42,26 +42,37 @@ from core.weights import (
 JUDGE_DATASETS = ("mnist", "fashion", "cifar10")
 JUDGE_FORMAT = 1
 CARD_NAME = "card.md"
-# Accuracy targets on the official test split (issue 3).
-TARGET_ACCURACY = {"mnist": 0.993, "fashion": 0.925, "cifar10": 0.90}
+# Accuracy targets on the official test split: the compass level of issue 21 (issue 3 had
+# asked for 99.3 / 92.5 / 90).
+TARGET_ACCURACY = {"mnist": 0.996, "fashion": 0.935, "cifar10": 0.92}
 
 
 def judge_train_command(dataset: str, recipe: JudgeRecipe | None = None) -> str | None:
     """The command that trains (and ships) a judge; None when ``recipe`` is not reachable from
-    the CLI (its architecture or augmentation differs from the data set's default)."""
-    default = default_recipe(dataset)
-    r = recipe or default
-    if (r.arch, r.shift, r.hflip, r.weight_decay) != (
-        default.arch,
-        default.shift,
-        default.hflip,
-        default.weight_decay,
-    ):
+    the CLI (its architecture or augmentation is neither of ``JUDGE_RECIPES``)."""
+    r = recipe or default_recipe(dataset)
+    name = _recipe_name(dataset, r)
+    if name is None:
         return None
+    flags = "" if name == "shipped" else f" --recipe {name}"
+    flags += "" if r.precision == "float32" else f" --precision {r.precision}"
     return (
-        f"python -m core train-judge --dataset {dataset} --epochs {r.epochs} "
+        f"python -m core train-judge --dataset {dataset}{flags} --epochs {r.epochs} "
         f"--batch-size {r.batch_size} --lr {r.lr} --seed {r.seed}"
     )
+
+
+def _recipe_name(dataset: str, r: JudgeRecipe) -> str | None:
+    """The name in ``JUDGE_RECIPES`` whose architecture and augmentation ``r`` has, else None."""
+    for name, make in JUDGE_RECIPES.items():
+        try:
+            named = make(dataset)
+        except ValueError:
+            continue
+        keys = ("arch", "shift", "hflip", "weight_decay")
+        if all(getattr(r, k) == getattr(named, k) for k in keys):
+            return name
+    return None
 
 
 # --- the network -------------------------------------------------------------------------------
@@ -136,6 +147,9 @@ class JudgeRecipe:
     hflip: bool = False
     seed: int = 0
     arch: dict = field(default_factory=dict)
+    # "float32", or "bf16": the forward pass under bfloat16 autocast (weights, gradients and
+    # SGD's state stay float32; core/precision.py). Recipes written before it existed: float32.
+    precision: str = "float32"
 
 
 def default_recipe(dataset: str) -> JudgeRecipe:
@@ -161,6 +175,24 @@ def default_recipe(dataset: str) -> JudgeRecipe:
     if dataset in ("fake", "fake32"):
         return JudgeRecipe(dataset, epochs=1, arch={"widths": (8, 16), "blocks": (1, 1)})
     raise ValueError(f"no judge recipe for data set {dataset!r}; choose one of {JUDGE_DATASETS}")
+
+
+def compass_recipe(dataset: str) -> JudgeRecipe:
+    """A wider, longer recipe for the compass level of TARGET_ACCURACY (``train-judge --recipe
+    compass``; its measured accuracy and cost are in pretrained/NOTES.md). Not the shipped judges
+    yet: a new judge means re-scoring every seed of every entry, and only the shipped seed's
+    weights travel with the zoo (the others must be retrained first)."""
+    arch = {"widths": (32, 64, 128), "blocks": (2, 2, 2)}
+    if dataset == "mnist":
+        return JudgeRecipe("mnist", epochs=15, precision="bf16", arch={**arch, "dropout": 0.1})
+    if dataset == "fashion":
+        return JudgeRecipe(
+            "fashion", epochs=30, hflip=True, precision="bf16", arch={**arch, "dropout": 0.2}
+        )
+    raise ValueError(f"no compass judge recipe for {dataset!r} (there is one for mnist, fashion)")
+
+
+JUDGE_RECIPES = {"shipped": default_recipe, "compass": compass_recipe}
 
 
 # --- loading -----------------------------------------------------------------------------------

@@ -158,3 +158,62 @@ def test_inception_scorer_without_local_weights_says_where(monkeypatch, tmp_path
     monkeypatch.setattr(judges, "inception_weights_path", lambda: tmp_path / "missing.pth")
     with pytest.raises(WeightsError, match="never downloads"):
         judges.inception_judge()
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+def test_a_judge_trains_at_its_recipes_precision_and_says_so(precision, tmp_path, monkeypatch):
+    """Under bf16 the judge's convolutions run in bfloat16 while it trains (the loss, weights and
+    SGD stay float32); the config, the reproducing command and the card record the precision."""
+    import dataclasses
+
+    from core.evaluate.judge_training import fit_judge, save_judge
+
+    recipe = dataclasses.replace(judges.default_recipe("fake"), epochs=1, precision=precision)
+    seen = []  # the dtype of the first convolution's output at each training step
+    original_init = judges.JudgeNet.__init__
+
+    def init(self, arch):
+        original_init(self, arch)
+        self.body[0].register_forward_hook(
+            lambda m, i, out: seen.append(out.dtype) if m.training else None
+        )
+
+    monkeypatch.setattr(judges.JudgeNet, "__init__", init)
+    net, info = fit_judge(recipe, log=lambda m: None)
+    expected = torch.bfloat16 if precision == "bf16" else torch.float32
+    assert seen and set(seen) == {expected}
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    config = save_judge(net, recipe, info, tmp_path / "fake")
+    assert config["recipe"]["precision"] == precision
+    card = (tmp_path / "fake" / judges.CARD_NAME).read_text()
+    if precision == "bf16":
+        assert " --precision bf16 " in config["command"]
+        assert "bfloat16 autocast" in card
+    else:
+        assert "--precision" not in config["command"] and "bfloat16" not in card
+
+
+def test_the_cli_names_the_recipe_and_precision_it_trained_with(tmp_path, capsys):
+    """``train-judge --recipe compass`` is the wider recipe, and its command says so; the
+    shipped recipe's command stays as it was; an unknown recipe is refused by name."""
+    from core.__main__ import main
+
+    compass = judges.compass_recipe("mnist")
+    assert compass.arch != judges.default_recipe("mnist").arch
+    assert judges.judge_train_command("mnist", compass).startswith(
+        "python -m core train-judge --dataset mnist --recipe compass --precision bf16 --epochs 15"
+    )
+    assert "--recipe" not in judges.judge_train_command("mnist")
+    with pytest.raises(ValueError, match="no compass judge recipe for 'cifar10'"):
+        judges.compass_recipe("cifar10")
+    assert main(["train-judge", "--dataset", "fake", "--recipe", "widest"]) != 0
+    assert "--recipe 'widest'" in capsys.readouterr().err
+    out = tmp_path / "fake"
+    argv = ["train-judge", "--dataset", "fake", "--epochs", "1", "--precision", "bf16"]
+    assert main(argv + ["--out", str(out)]) == 0
+    config = json.loads((out / judges.CONFIG_NAME).read_text())
+    assert config["recipe"]["precision"] == "bf16"
+    assert config["command"] == (
+        "python -m core train-judge --dataset fake --precision bf16 --epochs 1 --batch-size 128 "
+        "--lr 0.05 --seed 0"
+    )
