@@ -19,8 +19,9 @@ import sys
 from core.cli import OneLineParser, parse_seed_list, positive_float, positive_int
 from core.errors import report_errors
 from core.paths import zoo_runs_root
-from core.zoo.batch import ZooError, batch, relabel, report_and_manifest, rescore, train_entries
+from core.zoo.batch import ZooError, batch, report_and_manifest, train_entries
 from core.zoo.recipes import ENTRIES, entry
+from core.zoo.rescore import relabel, rescore
 from core.zoo.ship import repack, ship, write_manifest
 
 ACTIONS = ("train", "ship", "batch", "manifest", "repack", "rescore", "relabel")
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="batch: train again a seed the zoo already scored whose run is not on this "
         "machine (without it such a seed is skipped, not retrained from scratch)",
     )
+    parser.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="rescore: drop from seeds/ a seed another judge scored whose weights are not on "
+        "this machine (without it the rescore refuses and names them)",
+    )
     return parser
 
 
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "manifest":
         print(write_manifest())
     elif args.action == "rescore":
-        failed = rescore(names, args.jobs, args.device, args.n_eval)
+        failed = rescore(names, args.jobs, args.device, args.n_eval, args.drop_missing)
         report_and_manifest()
         if failed:
             logs = zoo_runs_root() / "logs"

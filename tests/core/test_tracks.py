@@ -291,7 +291,7 @@ def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path
     says plain ``acgan`` (paper track). ``relabel`` re-derives it from the recorded config:
     ``acgan[conditioning=embedding]`` (study track), every seed's file, scores untouched."""
     from core.models import model_config
-    from core.zoo import batch
+    from core.zoo import rescore
 
     monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path))
     dest = tmp_path / "acgan-mnist-500"
@@ -303,8 +303,8 @@ def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path
     for path in (dest / "metrics.json", dest / "seeds" / "s1" / "metrics.json"):
         path.write_text(json.dumps(old))
     written = []
-    monkeypatch.setattr(batch, "write_card", lambda d: written.append(d))
-    changed = batch.relabel(["acgan-mnist-500"])
+    monkeypatch.setattr(rescore, "write_card", lambda d: written.append(d))
+    changed = rescore.relabel(["acgan-mnist-500"])
     assert len(changed) == 2 and written == [dest]
     for path in changed:
         new = json.loads(path.read_text())
@@ -313,7 +313,7 @@ def test_relabel_moves_the_label_embedding_acgan_out_of_the_paper_track(tmp_path
             k: v for k, v in old.items() if k != "model"
         }
         assert track_of(new["model"]) == "study"
-    assert batch.relabel(["acgan-mnist-500"]) == []  # nothing left to change
+    assert rescore.relabel(["acgan-mnist-500"]) == []  # nothing left to change
 
 
 def test_the_modern_twins_differ_only_in_the_prior_and_are_in_the_modern_track():

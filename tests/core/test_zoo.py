@@ -91,9 +91,11 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
     """After a judge changes: the shipped seed is scored from the shipped folder when its run
     kept no weights, a retrained seed from its run (even one seeds/ did not list), and a seed
     whose weights never reached this machine leaves seeds/ (its scores were another judge's),
-    unless the current judge scored it with the same N (then rescoring only adds columns)."""
+    unless the current judge scored it with the same N (then rescoring only adds columns).
+    Dropping takes --drop-missing: without it the rescore refuses, names the seeds and does
+    nothing."""
     from core.weights import WEIGHTS_NAME
-    from core.zoo import batch
+    from core.zoo import rescore as batch
 
     zoo, runs = tmp_path / "pretrained", tmp_path / "runs" / "zoo"
     monkeypatch.setenv("TGAN_PRETRAINED", str(zoo))
@@ -130,7 +132,12 @@ def test_rescore_scores_every_seed_with_weights_and_drops_the_rest(tmp_path, mon
         return [], []
 
     monkeypatch.setattr(batch, "run_pool", fake_pool)
-    assert batch.rescore([name], jobs=2, device="cpu", n_eval=100) == []
+    before = {p: p.read_text() for p in dest.glob("seeds/*/metrics.json")}
+    with pytest.raises(batch.ZooError, match=rf"drop them from seeds/: {name} s2,5\. Retrain"):
+        batch.rescore([name], jobs=2, device="cpu", n_eval=100)
+    assert scored == [] and carded == []
+    assert {p: p.read_text() for p in dest.glob("seeds/*/metrics.json")} == before
+    assert batch.rescore([name], jobs=2, device="cpu", n_eval=100, drop_missing=True) == []
     assert scored == [dest, runs / f"{name}-s1", runs / f"{name}-s3"]
     seeds = {p.parent.name: json.loads(p.read_text()) for p in dest.glob("seeds/*/metrics.json")}
     assert sorted(seeds) == ["s0", "s1", "s3", "s4"]  # s2 and s5 dropped, s4 stands
