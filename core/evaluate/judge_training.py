@@ -168,7 +168,10 @@ def _stronger(dataset: str) -> str:
             "longer (`--epochs` well above this recipe's: hours on a CPU) or widen the stages "
             "in `default_recipe` (core/evaluate/judges.py)"
         )
-    return f"the wider compass recipe (`{command}`; pretrained/NOTES.md has its measured accuracy)"
+    return (
+        f"the wider compass recipe (`{command}`; pretrained/judges/compass/ holds that judge, "
+        "trained, with its accuracy)"
+    )
 
 
 def model_card(config: dict) -> str:
@@ -237,8 +240,9 @@ def model_card(config: dict) -> str:
             "but a stronger judge would separate models better. To reach the target, train "
             f"{_stronger(config['dataset'])}; then score every {config['dataset']} entry "
             "again, since scores under different judges do not compare: `python -m "
-            "core.reproduce batch <entries> --seeds 0,1,2 --retrain` (only the shipped seed's "
-            "weights travel with the zoo, and `rescore` drops a seed it has no weights for), "
+            "core.reproduce batch <entries> --seeds 0,1,2 --retrain` (only the shipped "
+            "seed's weights travel with the zoo, and `rescore` cannot score a seed it has no "
+            "weights for), "
             f"and `python -m core evaluate --real {config['dataset']}`.",
             "",
         ]
