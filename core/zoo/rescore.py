@@ -60,8 +60,13 @@ def rescore(
     jobs."""
     logs = zoo_runs_root() / "logs"
     plans = {name: _rescore_plan(name) for name in names}  # every entry checked before any work
-    stale = {name: _stale(name, missing, n_eval) for name, (_, missing, _) in plans.items()}
-    stale = {name: seeds for name, seeds in stale.items() if seeds}
+    # today's judge of each data set with seeds to check, loaded (and sha256-checked) once
+    datasets = {entry(name).dataset for name, (_, missing, _) in plans.items() if missing}
+    today = {dataset: load_judge(dataset).name for dataset in datasets}
+    stale = {}
+    for name, (_, missing, _) in plans.items():
+        if seeds := [s for s in missing if _stale(name, s, today[entry(name).dataset], n_eval)]:
+            stale[name] = seeds
     if stale and not drop_missing:
         listed = "; ".join(f"{name} s{','.join(map(str, s))}" for name, s in stale.items())
         raise ZooError(
@@ -110,18 +115,11 @@ def rescore(
     return failed
 
 
-def _stale(name: str, missing: list[int], n_eval: int) -> list[int]:
-    """The seeds of ``missing`` (no weights here) whose shipped scores another judge or another
-    N made: they cannot be re-scored, nor kept beside today's judge."""
-    if not missing:
-        return []
-    current = load_judge(entry(name).dataset).name
-    out = []
-    for seed in missing:
-        old = read_json(zoo_root() / name / "seeds" / f"s{seed}" / "metrics.json") or {}
-        if (old.get("judge"), old.get("n_samples")) != (current, n_eval):
-            out.append(seed)
-    return out
+def _stale(name: str, seed: int, judge: str, n_eval: int) -> bool:
+    """Whether another judge than ``judge`` (today's) or another N made the shipped scores of a
+    seed with no weights here: it can be neither re-scored nor kept beside today's judge."""
+    old = read_json(zoo_root() / name / "seeds" / f"s{seed}" / "metrics.json") or {}
+    return (old.get("judge"), old.get("n_samples")) != (judge, n_eval)
 
 
 def relabel(names: list[str]) -> list[Path]:
