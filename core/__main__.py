@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from core.atomic import check_write_target
+from core.atomic import atomic_write_json, check_write_target
 from core.cli import MODEL_OPTIONS, build_parser
 from core.config import ConfigError, TrainConfig
 from core.data import resolve_data_root
@@ -185,21 +185,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ValueError("give a run / pretrained folder, or --real DATASET (not both)")
     if args.n < 20:
         raise ValueError(f"--n {args.n}: use at least 20 samples (10 splits of 2)")
+    if args.folder is not None and not Path(args.folder).is_dir():
+        raise ValueError(f"{args.folder}: not a folder (give a run or pretrained/<entry>)")
+    if args.out is not None:
+        check_write_target(args.out, "--out")
+    if args.judge_dir is not None and args.judge != "own":
+        raise ValueError("--judge-dir replaces the data set's own judge: drop --judge")
     judge = None
     if args.judge == "inception":
         judge = inception_judge(args.device)
     elif args.judge != "own":
         raise ValueError(f"--judge {args.judge!r}: choose own (the data set's judge) or inception")
-    if args.real is not None:
-        result = evaluate_real(
-            args.real, None if args.n == DEFAULT_N else args.n, args.device, judge
+    if args.judge_dir is not None:
+        judge = _judge_from_dir(
+            args.judge_dir, args.real or read_config(args.folder)["model"]["dataset"], args.device
         )
+    # another judge's scores never go into the folder: its metrics.json is the shipped judge's
+    write = args.judge_dir is None
+    if args.real is not None:
+        n = None if args.n == DEFAULT_N else args.n
+        result = evaluate_real(args.real, n, args.device, judge, write=write)
     else:
-        if not Path(args.folder).is_dir():
-            raise ValueError(f"{args.folder}: not a folder (give a run or pretrained/<entry>)")
-        result = evaluate_model(args.folder, args.n, args.device, judge)
+        result = evaluate_model(args.folder, args.n, args.device, judge, write=write)
     print(summary_line(result))
+    if args.out is not None:
+        atomic_write_json(args.out, result)
+        print(f"wrote {args.out}")
     return 0
+
+
+def _judge_from_dir(folder: str, dataset: str, device: str):
+    """The judge saved in ``folder`` (sha256-checked like the shipped ones), for ``dataset``."""
+    judge = load_judge(dataset, device, root=folder)
+    if judge.dataset != dataset:
+        raise ValueError(
+            f"--judge-dir {folder}: that is a {judge.dataset} judge; the samples are {dataset}"
+        )
+    return judge
 
 
 def cmd_train_judge(args: argparse.Namespace) -> int:

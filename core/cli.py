@@ -219,6 +219,13 @@ def _add_evaluation_commands(sub) -> None:
     ev.add_argument("--real", default=None, help="score DATASET's test split (reference row)")
     ev.add_argument("--n", type=positive_int, default=10_000, help="samples (default 10000)")
     ev.add_argument("--judge", default="own", help="own (default) | inception (local weights)")
+    ev.add_argument(
+        "--judge-dir",
+        default=None,
+        help="score with the judge in this folder (config.json + weights, e.g. pretrained/judges/"
+        "compass/mnist) instead of the data set's own; writes nothing into the scored folder",
+    )
+    ev.add_argument("--out", default=None, help="also write the scores to this JSON file")
     ev.add_argument("--device", default="cpu", help="cpu (default) | cuda | auto")
     ev.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
 

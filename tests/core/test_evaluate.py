@@ -295,7 +295,7 @@ def test_cli_evaluate_resolves_device_auto(tmp_path, monkeypatch):
 
     seen = {}
 
-    def fake_evaluate(folder, n, device, judge):
+    def fake_evaluate(folder, n, device, judge, write=True):
         seen["device"] = device
         return {}
 
@@ -328,3 +328,37 @@ def test_claim_c4_is_called_in_the_regime_where_the_rivals_are():
     assert _verdicts(rows[:2] + rows[3:])["C4"] == "not measured"
     # with the rivals' rows only in the full set, the full-set t-GAN is the one called
     assert _verdicts([rows[0], rows[4], rows[5]])["C4"] == "not confirmed"
+
+
+def test_evaluate_with_another_judge_leaves_the_folder_alone(
+    fake_run, fake_judge_dir, tmp_path, capsys
+):
+    """--judge-dir scores with a candidate judge (e.g. pretrained/judges/compass/<ds>): the same
+    scores as evaluate_model with that judge, --out gets them, the folder's metrics.json (the
+    shipped judge's) is untouched; a judge of another data set or beside --judge is refused."""
+    import shutil
+
+    from core.__main__ import main
+    from core.evaluate.judges import load_judge
+
+    ev.evaluate_model(fake_run, n=40, judge=load_judge("fake", root=fake_judge_dir))
+    before = (fake_run / "metrics.json").read_bytes(), (fake_run / "metrics.jsonl").read_bytes()
+    other = tmp_path / "candidate"
+    shutil.copytree(fake_judge_dir, other)
+    out = tmp_path / "scores.json"
+    argv = ["evaluate", str(fake_run), "--n", "60", "--judge-dir", str(other), "--out", str(out)]
+    assert main(argv) == 0
+    after = (fake_run / "metrics.json").read_bytes(), (fake_run / "metrics.jsonl").read_bytes()
+    assert after == before
+    got = json.loads(out.read_text())
+    want = ev.evaluate_model(fake_run, n=60, judge=load_judge("fake", root=other), write=False)
+    assert got["n_samples"] == 60 and got["judge_sha256"] == want["judge_sha256"]
+    assert got["metrics"] == json.loads(json.dumps(want["metrics"]))
+
+    config = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "dataset": "mnist"}))
+    assert main(argv) == 2
+    assert "a mnist judge; the samples are fake" in capsys.readouterr().err
+    assert json.loads(out.read_text()) == got  # a refused run writes nothing
+    assert main([*argv[:-2], "--judge", "inception"]) == 2
+    assert "drop --judge" in capsys.readouterr().err
