@@ -9,6 +9,8 @@ core/zoo/ship.py; many runs at once: core/zoo/batch.py. Errors print as one ``er
     python -m core.reproduce manifest        # pretrained/MANIFEST.json (sha256 + size per file)
     python -m core.reproduce rescore all     # every shipped seed again, after a judge changed
     python -m core.reproduce relabel all     # report labels again, after a preset changed
+    python -m core.reproduce longer <entry> --seeds 0,1,2 --steps 80000   # past the budget,
+    python -m core.reproduce plateau <entry> --steps 80000                # beside the zoo
 """
 
 from __future__ import annotations
@@ -20,11 +22,22 @@ from core.cli import OneLineParser, parse_seed_list, positive_float, positive_in
 from core.errors import report_errors
 from core.paths import zoo_runs_root
 from core.zoo.batch import ZooError, batch, report_and_manifest, train_entries
+from core.zoo.longer import longer, plateau_lines
 from core.zoo.recipes import ENTRIES, entry
 from core.zoo.rescore import relabel, rescore
 from core.zoo.ship import repack, ship, write_manifest
 
-ACTIONS = ("train", "ship", "batch", "manifest", "repack", "rescore", "relabel")
+ACTIONS = (
+    "train",
+    "ship",
+    "batch",
+    "manifest",
+    "repack",
+    "rescore",
+    "relabel",
+    "longer",
+    "plateau",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="batch: train again a seed the zoo already scored whose run is not on this "
         "machine (without it such a seed is skipped, not retrained from scratch)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="longer: train on to this many steps in runs/longer/<steps>/ (the zoo stays as it "
+        "is); plateau: read those runs (default: the entry's own budget, from pretrained/)",
     )
     parser.add_argument(
         "--drop-missing",
@@ -105,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "relabel":
         print(f"{len(relabel(names))} metrics.json relabelled")
         report_and_manifest()
+    elif args.action == "longer":
+        if args.steps is None:
+            raise ValueError("longer: give --steps (the longer budget, e.g. --steps 80000)")
+        longer(names, args.seeds, args.steps, args.jobs, args.device, args.n_eval)
+    elif args.action == "plateau":
+        print("\n".join(plateau_lines(names, args.seeds, args.steps)))
     elif args.action == "repack":
         for name in names:
             print(repack(name))
