@@ -25,7 +25,7 @@ from core.run_dir import SCORES_NAME, SUMMARY_NAME, run_finished
 from core.zoo.batch import CORE_CLI, ZooError, run_pool
 from core.zoo.recipes import entry
 
-METRICS = ("is", "mis", "fidelity", "diversity", "fd", "recall")
+PLATEAU_METRICS = ("is", "mis", "fidelity", "diversity", "fd", "recall")
 
 
 def longer_dir(name: str, seed: int, steps: int) -> Path:
@@ -130,13 +130,13 @@ def _value(metrics: dict, key: str) -> float | None:
 def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) -> list[str]:
     """A markdown table: per entry, the seeds found, their 10k scores (mean ± sd over seeds) and
     the seeds' mean FD curve's drift over its last 25% of steps (flat: within 10%)."""
-    head = ["entry", "steps", "seeds", *METRICS, "FD drift (seed mean)", "flat", "per seed"]
+    head = ["entry", "steps", "seeds", *PLATEAU_METRICS, "FD drift (seed mean)", "flat", "per seed"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
         folders = _seed_folders(name, seeds, steps)
         rows = {s: read_json(f / "metrics.json") or {} for s, f in folders.items()}
         cells = []
-        for metric in METRICS:
+        for metric in PLATEAU_METRICS:
             got = [
                 v
                 for r in rows.values()
