@@ -192,12 +192,18 @@ def prepare_run_dir(run_dir: Path, config_blocks: dict, resume: bool) -> dict:
     return config_blocks
 
 
+def trained_steps(run_dir: Path) -> int | None:
+    """The steps a finished run trained for (its summary.json); None for a run not finished."""
+    summary = read_json(run_dir / SUMMARY_NAME)  # None when missing, not a file, not JSON
+    done = summary.get("steps") if summary is not None else None
+    return done if isinstance(done, int) else None
+
+
 def run_finished(run_dir: Path, steps: int) -> bool:
     """Whether the run trained to ``steps``: its summary.json says so. A run that finished at
     fewer steps (its recipe's budget was raised since) is not; a resume takes it on to ``steps``."""
-    summary = read_json(run_dir / SUMMARY_NAME)  # None when missing, not a file, not JSON
-    done = summary.get("steps") if summary is not None else None
-    return isinstance(done, int) and done >= steps
+    done = trained_steps(run_dir)
+    return done is not None and done >= steps
 
 
 # What a finished run wrote about its last model (summary.json, then ``evaluate``'s metrics.json

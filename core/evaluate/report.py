@@ -113,7 +113,9 @@ def check_metrics(data: dict, path: Path) -> dict:
     return data
 
 
-def _run_value(result: dict, base: str) -> tuple[float | None, float | None]:
+def run_value(result: dict, base: str) -> tuple[float | None, float | None]:
+    """(mean, std) of metric ``base`` (``is``, ``fd``, ...) in a metrics.json object, under its
+    protocol's name; (None, None) when it has none."""
     item = result["metrics"].get(f"{base}{protocol(result['n_samples'])}")
     if item is None:
         return None, None
@@ -152,7 +154,7 @@ def group_rows(results: list[dict]) -> list[ReportRow]:
         members.sort(key=lambda r: (r.get("train_seed") is None, r.get("train_seed")))
         values, measured = {}, {}
         for base in METRIC_BASES:
-            pairs = [p for p in (_run_value(r, base) for r in members) if p[0] is not None]
+            pairs = [p for p in (run_value(r, base) for r in members) if p[0] is not None]
             means = [m for m, _ in pairs]
             measured[base] = len(means)
             if not means:

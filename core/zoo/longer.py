@@ -19,32 +19,31 @@ from pathlib import Path
 
 from core.atomic import read_json
 from core.evaluate.curve import mean_curve, read_curve, tail_drift
-from core.evaluate.scoring import protocol
+from core.evaluate.report import run_value
 from core.paths import repo_relative, zoo_root, zoo_runs_root
-from core.run_dir import SCORES_NAME, SUMMARY_NAME, run_finished
+from core.run_dir import SCORES_NAME, run_finished, trained_steps
 from core.zoo.batch import CORE_CLI, ZooError, run_pool
 from core.zoo.recipes import entry
 
 PLATEAU_METRICS = ("is", "mis", "fidelity", "diversity", "fd", "recall")
 
 
+def longer_root() -> Path:
+    """``runs/longer`` (beside runs/zoo; ``$TGAN_RUNS`` moves both)."""
+    return zoo_runs_root().parent / "longer"
+
+
 def longer_dir(name: str, seed: int, steps: int) -> Path:
-    """``runs/longer/<steps>/<entry>-s<seed>`` (beside runs/zoo; ``$TGAN_RUNS`` moves both)."""
-    return zoo_runs_root().parent / "longer" / str(steps) / f"{name}-s{seed}"
-
-
-def _trained_steps(run: Path) -> int | None:
-    summary = read_json(run / SUMMARY_NAME)
-    steps = summary.get("steps") if summary else None
-    return steps if isinstance(steps, int) else None
+    """``runs/longer/<steps>/<entry>-s<seed>``."""
+    return longer_root() / str(steps) / f"{name}-s{seed}"
 
 
 def longest_start(name: str, seed: int, steps: int) -> Path | None:
     """The finished run of ``name`` and ``seed`` with the most steps below ``steps``: the zoo's
     run or an earlier longer one (80,000 steps go on from 60,000 when that run is here)."""
     candidates = [entry(name).run_dir(seed)]
-    candidates += sorted((zoo_runs_root().parent / "longer").glob(f"*/{name}-s{seed}"))
-    trained = [(_trained_steps(run) or 0, run) for run in candidates]
+    candidates += sorted(longer_root().glob(f"*/{name}-s{seed}"))
+    trained = [(trained_steps(run) or 0, run) for run in candidates]
     trained = [(n, run) for n, run in trained if 0 < n < steps]
     return max(trained, key=lambda t: t[0])[1] if trained else None
 
@@ -82,11 +81,11 @@ def longer(
             f"no finished run to go on from for {', '.join(missing)} (runs/zoo has none); train "
             "them first: python -m core.reproduce train <entry> --seeds <seeds>"
         )
-    logs = zoo_runs_root().parent / "longer" / "logs"
+    logs = longer_root() / "logs"
     train_jobs = []
     for name, seed, target, source in plan:
         if source is not None:
-            print(f"{name} s{seed}: from {repo_relative(source)} ({_trained_steps(source)} steps)")
+            print(f"{name} s{seed}: from {repo_relative(source)} ({trained_steps(source)} steps)")
             _copy_run(source, target)
         if not run_finished(target, steps):
             argv = ["train", "--run-dir", str(target), "--resume", "--steps", str(steps)]
@@ -121,12 +120,6 @@ def _seed_folders(name: str, seeds: list[int], steps: int | None) -> dict[int, P
     return {s: run for s, run in found.items() if run_finished(run, steps)}
 
 
-def _value(metrics: dict, key: str) -> float | None:
-    value = metrics.get(key)
-    value = value.get("mean") if isinstance(value, dict) else value
-    return float(value) if isinstance(value, int | float) else None
-
-
 def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) -> list[str]:
     """A markdown table: per entry, the seeds found, their 10k scores (mean ± sd over seeds) and
     the seeds' mean FD curve's drift over its last 25% of steps (flat: within 10%)."""
@@ -134,14 +127,11 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
         folders = _seed_folders(name, seeds, steps)
-        rows = {s: read_json(f / "metrics.json") or {} for s, f in folders.items()}
+        found = (read_json(f / "metrics.json") for f in folders.values())
+        rows = [r for r in found if r and "metrics" in r and "n_samples" in r]
         cells = []
         for metric in PLATEAU_METRICS:
-            got = [
-                v
-                for r in rows.values()
-                if (v := _value(r.get("metrics", {}), f"{metric}{_tag(r)}")) is not None
-            ]
+            got = [v for r in rows if (v := run_value(r, metric)[0]) is not None]
             sd = f" ± {statistics.stdev(got):.3f}" if len(got) > 1 else ""
             cells.append(f"{statistics.mean(got):.3f}{sd}" if got else "-")
         curves = [c for f in folders.values() if (c := read_curve(f / SCORES_NAME))]
@@ -157,9 +147,3 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
             + f" | {drift} | {flat} | {each} |"
         )
     return lines
-
-
-def _tag(result: dict) -> str:
-    """The protocol suffix of a metrics.json's names (``10k`` for 10,000 samples)."""
-    n = result.get("n_samples")
-    return protocol(n) if isinstance(n, int) and n > 0 else ""
