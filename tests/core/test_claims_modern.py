@@ -69,7 +69,8 @@ def test_c2m_sets_the_t_gan_against_rivals_with_the_same_data_and_steps():
     assert any(e.startswith("mis:") and "fails" in e for e in evidence)
     # ACGAN's IS more than 10% above: not competitive
     assert verdict(race(acgan=(10.5, 1.0)), "C2m")[0] == "not confirmed"
-    # a stronger GAN trained for another budget, or in the paper track, is no rival here
+    # a stronger GAN stopped earlier than the GAN's longest run, or in the paper track, is no
+    # rival here
     other = rows("gan", 9.9, 2.0, steps=5000) + rows("gan", 9.9, 2.0, label="gan")
     assert verdict(race() + other, "C2m")[0] == "confirmed"
     # a rival missing: not measured, with the command that trains it
@@ -78,6 +79,22 @@ def test_c2m_sets_the_t_gan_against_rivals_with_the_same_data_and_steps():
     assert any("dcgan-mnist-500-modern acgan-mnist-500-modern" in e for e in evidence)
     # no modern race at all
     assert verdict(rows("tgan", 9.0, 1.2), "C2m")[0] == "not measured"
+
+
+def test_c2m_sets_each_rival_at_its_own_plateau_budget():
+    """The modern track trains each entry to its plateau: a rival whose longest run has more
+    steps than the t-GAN's (MNIST's DCGAN at 40,000, the t-GAN at 20,000) is the one raced,
+    and the evidence says so; its shorter run is not."""
+    longer_dcgan = rows("dcgan", 10.5, 1.3, steps=40000)
+    shorter = [r for r in race() if not r["model"].startswith("dcgan")]
+    state, evidence = verdict(shorter + longer_dcgan, "C2m")
+    assert state == "not confirmed"  # DCGAN's IS 10.5 at 40,000 steps: t-GAN not competitive
+    assert "mnist, 500 images, t-GAN 20000 steps (each at its plateau budget: dcgan 40000):" in (
+        evidence
+    )
+    assert any("dcgan" in e and "fails" in e for e in evidence)
+    # with DCGAN's 20,000-step row there too, the longer one is still the rival
+    assert verdict(race() + longer_dcgan, "C2m")[0] == "not confirmed"
 
 
 def test_c4m_reads_the_modern_cifar10_race():

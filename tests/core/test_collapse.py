@@ -61,8 +61,26 @@ def test_each_acgan_is_set_against_the_dcgan_of_its_own_track():
     text = "\n".join(collapse_section(found))
     assert "| modern | mnist | 500 | 20,000 | `x` |" in text and "| 0.62 | **no** |" in text
     assert "| `x` (`acgan[conditioning=embedding]`) |" in text  # a study row says how it departs
-    # a DCGAN of another budget is no partner
+    # in the paper track (one budget) a DCGAN of another budget is no partner
     assert collapse_pairs(rows(result("dcgan", 0, 1.0), result("acgan", 0, 0.9, steps=20000))) == []
+
+
+def test_a_modern_acgan_is_set_against_dcgan_at_dcgans_own_plateau():
+    """The modern track trains each entry to its plateau (MNIST's DCGAN to 40,000 steps, its
+    ACGAN 20,000): the pair is made across budgets, the longest DCGAN taken, the same budget
+    first when there is one, and the table gives both budgets."""
+    acgan, dcgan = f"acgan[d_classifies_fakes=False,{AUG}]", f"dcgan[conditioning=onehot,{AUG}]"
+    found = rows(
+        result(acgan, 0, 0.8, steps=20000),
+        result(dcgan, 0, 2.0, steps=10000),
+        result(dcgan, 0, 1.0, steps=40000),
+    )
+    (pair,) = collapse_pairs(found)
+    assert pair["dcgan"].steps == 40000 and abs(pair["ratio"] - 0.8) < 1e-9
+    assert "| modern | mnist | 500 | 20,000 / 40,000 | `x` |" in "\n".join(collapse_section(found))
+    same = rows(result(acgan, 0, 0.8, steps=20000), result(dcgan, 0, 0.4, steps=20000))
+    (pair,) = collapse_pairs(same + [r for r in found if r.steps == 40000])
+    assert pair["dcgan"].steps == 20000  # the same budget, where there is one
 
 
 def test_a_column_some_seeds_lack_counts_only_the_seeds_that_have_it(tmp_path):

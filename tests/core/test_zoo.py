@@ -24,15 +24,52 @@ def test_every_entry_is_a_valid_train_command(name, capsys):
 
 def test_gans_of_one_dataset_and_track_share_the_step_count():
     """The paper-protocol entries train for STEPS; the modern track, trained to its plateau,
-    for MODERN_STEPS, every one of them with a score curve."""
+    for MODERN_STEPS doubled 0 or more times (PLATEAU_STEPS), every one with a score curve."""
     for e in ENTRIES.values():
         if e.model == "pixelcnn":
             continue
         if e.tag.startswith("modern"):
-            assert e.steps == MODERN_STEPS[e.dataset] >= 20000, e.name
+            doublings = e.steps / MODERN_STEPS[e.dataset]
+            assert MODERN_STEPS[e.dataset] >= 20000, e.name
+            assert doublings >= 1 and doublings.is_integer(), e.name
+            assert int(doublings) & (int(doublings) - 1) == 0, e.name  # a power of two
             assert e.train_options["eval_every"] <= e.steps // 10, e.name
         else:
             assert e.steps == STEPS[e.dataset], e.name
+
+
+def test_each_raised_modern_budget_bought_a_lower_fd():
+    """A modern entry trains past its data set's minimum only where the extra steps paid: over
+    the shipped seeds' mean FD curve, the mean of the last 25% of the steps is more than
+    FLAT_DRIFT below the same window of the curve cut at half the budget (for the twins, one
+    twin's is: they share one budget). A budget raised for nothing fails."""
+    from core.evaluate.curve import FLAT_DRIFT, mean_curve, tail_drift
+    from core.evaluate.curve_report import shipped_curves
+    from core.zoo.recipes import PLATEAU_STEPS
+
+    assert PLATEAU_STEPS, "no raised budget: the test would check nothing"
+    curves = shipped_curves(PRETRAINED_ROOT)
+    for name, steps in PLATEAU_STEPS.items():
+        e = entry(name)
+        assert e.steps == steps > MODERN_STEPS[e.dataset], name
+        group = [name]
+        if e.model == "tgan":  # the twins: the same recipe with the prior swapped
+            group = [
+                n
+                for n, x in ENTRIES.items()
+                if x.model == "tgan"
+                and x.tag.startswith("modern")
+                and (x.dataset, x.n_train) == (e.dataset, e.n_train)
+            ]
+        falls = []
+        for member in group:
+            seeds = curves.get(member, {})
+            assert len(seeds) >= 3, f"{member}: {len(seeds)} seed curves shipped"
+            assert all(c[-1]["step"] == steps for c in seeds.values()), member
+            full = tail_drift(mean_curve(list(seeds.values())))
+            half = [[r for r in c if r["step"] <= steps // 2] for c in seeds.values()]
+            falls.append(1 - full["window_mean"] / tail_drift(mean_curve(half))["window_mean"])
+        assert max(falls) > FLAT_DRIFT, (name, falls)
 
 
 def test_run_pool_stops_what_outlives_the_time_limit(tmp_path):
