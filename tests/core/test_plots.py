@@ -45,3 +45,34 @@ def test_loss_curve_png_draws_the_score_curve_beside_the_losses(tmp_path):
     assert SCORE_COLOUR in colours(with_fd) and (200, 30, 30) in colours(with_fd)
     assert SCORE_COLOUR not in colours(loss_curve_png(stats, tmp_path / "b.png", "t"))
     assert SCORE_COLOUR not in colours(loss_curve_png(stats, tmp_path / "c.png", "t", empty))
+
+
+def test_score_curves_keep_a_short_run_readable_beside_a_long_one(tmp_path):
+    """The report's curve figure: log steps, so a 20,000-step entry spans more than half the
+    width beside a 160,000-step one (a linear axis squeezes it into an eighth), and seven
+    entries get seven colours."""
+    from core.evaluate.plots import PALETTE, score_curves_png
+
+    long = [(s, 20.0 * 1000 / s + 1.4) for s in range(1000, 160001, 1000)]
+    short = [(s, 2.0 * 1000 / s + 0.25) for s in range(1000, 20001, 1000)]
+    others = [(f"e{i}", [(s, 1.0 + i) for s in (1000, 10000)]) for i in range(5)]
+    out = score_curves_png([("long", long), ("short", short), *others], tmp_path / "c.png", "t")
+    image = Image.open(out).convert("RGB")
+    width = image.size[0]
+    short_colour, long_colour = PALETTE[1], PALETTE[0]
+    xs = [
+        x
+        for x in range(width)
+        for y in range(image.size[1])
+        if image.getpixel((x, y)) == short_colour and y > 150
+    ]
+    long_xs = [
+        x
+        for x in range(width)
+        for y in range(image.size[1])
+        if image.getpixel((x, y)) == long_colour and y > 150
+    ]
+    plot_left, plot_right = min(long_xs), max(long_xs)
+    assert (max(xs) - plot_left) / (plot_right - plot_left) > 0.5
+    colours = {c for _, c in image.getcolors(width * image.size[1])}
+    assert all(PALETTE[i] in colours for i in range(7))
