@@ -218,3 +218,19 @@ def tail_drift(curve: list[dict], share: float = 0.25, metric: str = "fd") -> di
         "spread": float((values.max() - values.min()) / scale),
         "flat": abs(drift) <= FLAT_DRIFT,
     }
+
+
+def doubling_gain(curve: list[dict], share: float = 0.25, metric: str = "fd") -> float | None:
+    """What the last doubling of the steps bought: 1 - (mean ``metric`` over the last ``share``
+    of the steps) / (the same window of the curve cut at half its steps). A stronger test of a
+    plateau than ``tail_drift``: a slow power-law fall (FD ~ steps^-a) hides in a quarter's
+    noisy tail yet shows here as 1 - 2^-a (a = 0.5: 29%). None when either window has fewer
+    than 3 points."""
+    points = curve_points(curve, metric)
+    if not points:
+        return None
+    half = [r for r in curve if r["step"] <= points[-1][0] // 2]
+    full, cut = tail_drift(curve, share, metric), tail_drift(half, share, metric)
+    if full is None or cut is None or not cut["window_mean"]:
+        return None
+    return 1 - full["window_mean"] / cut["window_mean"]

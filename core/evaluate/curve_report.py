@@ -12,6 +12,7 @@ from core.evaluate.curve import (
     FLAT_DRIFT,
     curve_points,
     curve_values,
+    doubling_gain,
     mean_curve,
     read_curve,
     tail_drift,
@@ -44,15 +45,17 @@ def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
 
 def _curve_cells(curve: list[dict], few: str = "too few points") -> str:
     """The table cells of one FD curve (a seed's, or an entry's seed mean): points, FD first ->
-    last, and ``tail_drift``'s drift, spread and verdict (``few`` when it has too few points)."""
+    last, ``tail_drift``'s drift, spread and verdict (``few`` when it has too few points) and
+    what its last doubling bought (``doubling_gain``)."""
     fd = curve_values(curve, "fd")
     span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
     steps = f"{len(curve)} ({curve[0]['step']}-{curve[-1]['step']})" if curve else "0"
-    d = tail_drift(curve)
+    d, gain = tail_drift(curve), doubling_gain(curve)
+    bought = "-" if gain is None else f"{-gain:+.1%}"
     if d is None:
-        return f"{steps} | {span} | {few} | - | -"
+        return f"{steps} | {span} | {few} | - | - | {bought}"
     flat = "yes" if d["flat"] else "**no**"
-    return f"{steps} | {span} | {d['drift']:+.1%} | {d['spread']:.1%} | {flat}"
+    return f"{steps} | {span} | {d['drift']:+.1%} | {d['spread']:.1%} | {flat} | {bought}"
 
 
 def curves_section(out_dir: Path) -> list[str]:
@@ -70,11 +73,16 @@ def curves_section(out_dir: Path) -> list[str]:
         "of the last 25% of the steps, its change over that window as a share of the window's "
         f"mean FD (negative: still improving); *flat* when |drift| <= {FLAT_DRIFT:.0%}. "
         "*Spread*: max - min over the same window, as a share of its mean (the points' noise). "
+        "*Last doubling*: the mean FD of the last 25% of the steps against the same window of "
+        "the curve cut at half its steps, i.e. what the last doubling of the budget bought "
+        "(negative: FD fell). A slow power-law fall hides in one quarter's noisy tail but shows "
+        f"here: an entry whose last doubling moved FD by under {FLAT_DRIFT:.0%} has stopped "
+        "improving in a stronger sense than a flat tail. "
         "*Mean of N*: the same on the seeds' mean FD at each step (less noisy than one seed).",
         "",
         "| entry | seed | points | FD first -> last | drift, last 25% | spread | flat | "
-        "fidelity, last | diversity, last |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "last doubling | fidelity, last | diversity, last |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     by_dataset: dict[str, list[tuple[str, list[tuple[int, float]]]]] = {}
     for name, curves in found.items():
