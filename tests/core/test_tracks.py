@@ -12,7 +12,7 @@ import pytest
 
 from core.evaluate import report
 from core.evaluate.claims import evaluate_claims
-from core.evaluate.curve import doubling_gain, mean_curve, tail_drift
+from core.evaluate.curve import mean_curve, tail_drift
 from core.evaluate.tracks import recipe_without_prior, track_of
 from core.zoo.recipes import ENTRIES, MODERN_STEPS, entry
 
@@ -150,18 +150,6 @@ def test_tail_drift_measures_the_last_quarter_of_the_steps():
     assert tail_drift(curve([5, 4])) is None  # too few points in the window
     with pytest.raises(ValueError, match="share"):
         tail_drift(curve([1, 1, 1]), share=0)
-
-
-def test_doubling_gain_sees_a_slow_fall_that_a_flat_tail_hides():
-    """FD ~ steps^-0.3 with +-4% noise: the last quarter's drift is within 10% (flat by the
-    tail rule), yet the last doubling of the steps cut FD by 1 - 2^-0.3 = 19%."""
-    wiggle = [1.04, 0.96] * 20
-    slow = curve([10 * (i + 1) ** -0.3 * w for i, w in enumerate(wiggle)])
-    assert tail_drift(slow)["flat"]
-    assert doubling_gain(slow) == pytest.approx(1 - 2**-0.3, abs=0.02)
-    assert doubling_gain(curve([1.0] * 40)) == pytest.approx(0.0)
-    assert doubling_gain(curve([8, 4, 2, 1, 1, 1, 1, 1])) is None  # 2 points in the cut window
-    assert doubling_gain([]) is None
 
 
 def _jsonl(path, rows):
