@@ -241,9 +241,10 @@ def claims_markdown(claims: list[Claim]) -> str:
         "",
         "C1-C6 are called within the paper track (each preset as its paper defines it, and "
         "the t-GAN's one-setting ablations); C2m-C5m within the modern track, where every GAN "
-        "has one recipe and trains to its plateau (the data set's minimum budget, doubled "
-        "until the seeds' mean FD curve is flat; C5m's three priors share one budget, so only "
-        "the prior differs). "
+        "has one recipe and trains until its curve flattens (the data set's minimum budget, "
+        "doubled until the seeds' mean FD curve is flat over its last 25% of steps: a slowed "
+        "curve, not always a stopped one, as the score-curve table's *last doubling* shows; "
+        "C5m's three priors share one budget, so only the prior differs). "
         f"Rules: means over seeds are compared; 'competitive' is IS >= {COMPETITIVE:.0%} of the "
         "better of DCGAN / ACGAN (full set in C2, the same 500 images in C2m); "
         f"'near 2 log 2' is within ±{LOSS_BAND} over the last 20% of logged steps. "

@@ -63,7 +63,7 @@ def _races(rows, dataset: str) -> list[tuple[object, dict]]:
 def _race_line(dataset: str, tgan, rivals: dict) -> str:
     """The race's heading: the t-GAN's steps, and each rival's where it trained for others."""
     other = [f"{m} {r.steps}" for m, r in rivals.items() if r.steps != tgan.steps]
-    more = f" (each at its plateau budget: {', '.join(other)})" if other else ""
+    more = f" (each at its own budget: {', '.join(other)})" if other else ""
     return f"{dataset}, {tgan.regime} images, t-GAN {tgan.steps} steps{more}:"
 
 
@@ -177,7 +177,8 @@ MODERN_CLAIMS = (
     (
         "C2m",
         "Modern track, 500 training images: t-GAN beats GAN and DeLiGAN (IS and m-IS) and is "
-        "competitive with DCGAN and ACGAN trained on the same images, each to its plateau.",
+        "competitive with DCGAN and ACGAN trained on the same images, each until its curve "
+        "flattens.",
         c2_modern,
     ),
     (
@@ -195,9 +196,9 @@ MODERN_CLAIMS = (
     (
         "C5m",
         "Modern track: with one modern recipe (one-hot codewords, projection D, real-only C, "
-        "DiffAugment) trained to its plateau, the t mixture (v = 3) gives more diverse images "
-        "than the same recipe with a Gaussian mixture or a single Gaussian prior (m-IS and "
-        "recall).",
+        "DiffAugment) trained until its curve flattens, the t mixture (v = 3) gives more diverse "
+        "images than the same recipe with a Gaussian mixture or a single Gaussian prior (m-IS "
+        "and recall).",
         c5_modern,
     ),
 )

@@ -87,7 +87,7 @@ def collapse_section(rows) -> list[str]:
         "ACGAN is DCGAN plus an auxiliary classifier; a ratio far below 1 means ACGAN draws "
         "nearly one image per class (collapse). Each ACGAN row against the DCGAN row of its own "
         "track, data set and regime, with the same steps where there is one (the modern track "
-        "trains each to its own plateau; *steps* gives ACGAN's / DCGAN's where they differ; a "
+        "trains each to its own budget; *steps* gives ACGAN's / DCGAN's where they differ; a "
         "study-track ACGAN against the paper track's DCGAN); "
         f"*within {BAND:.0%}*: |ratio - 1| <= {BAND:g}. ± as in the table above; the "
         "ratio's ± is its standard error over training seeds when both rows have 2 or more.",

@@ -89,7 +89,7 @@ def test_c2m_sets_each_rival_at_its_own_plateau_budget():
     shorter = [r for r in race() if not r["model"].startswith("dcgan")]
     state, evidence = verdict(shorter + longer_dcgan, "C2m")
     assert state == "not confirmed"  # DCGAN's IS 10.5 at 40,000 steps: t-GAN not competitive
-    assert "mnist, 500 images, t-GAN 20000 steps (each at its plateau budget: dcgan 40000):" in (
+    assert "mnist, 500 images, t-GAN 20000 steps (each at its own budget: dcgan 40000):" in (
         evidence
     )
     assert any("dcgan" in e and "fails" in e for e in evidence)
