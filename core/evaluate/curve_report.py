@@ -62,13 +62,8 @@ def _curve_cells(curve: list[dict], few: str = "too few points") -> str:
 
 def _at_step(curves: dict[int, list[dict]], step: int, metric: str) -> list[float]:
     """Each seed's ``metric`` at ``step`` (seeds without a value there left out)."""
-    return [
-        v
-        for c in curves.values()
-        for r in c
-        if r["step"] == step
-        for v in curve_values([r], metric)
-    ]
+    values = (dict(curve_points(c, metric)).get(step) for c in curves.values())
+    return [v for v in values if v is not None]
 
 
 def equal_steps_section(found: dict[str, dict[int, list[dict]]]) -> list[str]:
