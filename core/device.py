@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -35,12 +36,28 @@ def threads_per_process(processes: int) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, processes))
 
 
+def cpu_model() -> str:
+    """The processor's name (``model name`` in /proc/cpuinfo on Linux, else what ``platform``
+    says). Bf16 training is bit-identical run to run on one processor, not across processors
+    (oneDNN picks its kernels by the instructions it finds), so a record names the one used."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def hardware(device: str | torch.device = "cpu") -> dict:
-    """{device, cpu, cpu_count, cpu_threads (torch's intra-op threads), torch, python[, gpu]}."""
+    """{device, cpu, cpu_model, cpu_isa (torch's vector level, e.g. AVX512), cpu_count,
+    cpu_threads (torch's intra-op threads), torch, python[, gpu]}."""
     device = torch.device(device)
     info = {
         "device": str(device),
         "cpu": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_isa": torch.backends.cpu.get_cpu_capability(),
         "cpu_count": os.cpu_count(),
         "cpu_threads": torch.get_num_threads(),
         "torch": torch.__version__,

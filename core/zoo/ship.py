@@ -214,6 +214,7 @@ def write_card(dest: Path, name: str | None = None) -> Path:
     metrics, nll = read_json(dest / "metrics.json") or {}, read_json(dest / "nll.json") or {}
     model, train = config.get("model", {}), config.get("train", {})
     hw = summary.get("hardware", {})
+    machine = hw.get("gpu") or hw.get("cpu_model") or hw.get("cpu")  # cpu_model: since 2026-12-07
     digest = hashlib.sha256((dest / "model.safetensors").read_bytes()).hexdigest()
     if model.get("family") == "pixelcnn":
         what = f"class-conditional gated PixelCNN, {model.get('extra')}"
@@ -228,7 +229,7 @@ def write_card(dest: Path, name: str | None = None) -> Path:
         f"- model: `{model.get('preset')}` ({what}), width {model.get('width')}",
         f"- data: {model.get('dataset')}, n_train {train.get('n_train')} (0 = full split), "
         f"seed {train.get('seed')}, {summary.get('steps')} steps, batch {train.get('batch_size')}",
-        f"- trained on: {hw.get('device')} ({hw.get('gpu') or hw.get('cpu')}, "
+        f"- trained on: {hw.get('device')} ({machine}, "
         f"{hw.get('cpu_threads')} threads, torch {hw.get('torch')}, "
         f"{train.get('precision', 'float32')}), wall time "
         f"{summary.get('wall_time_s')} s (a shared machine: other jobs ran beside it)",

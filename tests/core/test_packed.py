@@ -221,9 +221,11 @@ def test_batch_packs_each_entrys_seeds_by_where_they_resume(tmp_path, monkeypatc
         f"train {name} s4",
         *(f"train pixelcnn-mnist-full s{s}" for s in (0, 1, 2, 3, 4)),
     ]
-    assert "--resume" in jobs[2][1] and jobs[2][1][jobs[2][1].index("--steps") + 1] == "20000"
+    assert "--resume" in jobs[2][1] and jobs[2][1][jobs[2][1].index("--steps") + 1] == str(e.steps)
     argv = jobs[0][1]
     assert argv[argv.index("--seeds") + 1] == "0,1" and "--seed" not in argv
     assert argv[argv.index("--run-dir") + 1].endswith(f"{name}-s{{seed}}")
     assert "--resume" not in argv and "--resume" in jobs[1][1]
-    assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--steps") + 1] == "20000"
+    assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--steps") + 1] == str(
+        e.steps
+    )

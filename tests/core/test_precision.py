@@ -174,3 +174,34 @@ def test_the_card_names_the_precision(tmp_path):
         write_card(tmp_path / name)
     assert ", bf16), wall time" in (tmp_path / "bf16" / "card.md").read_text()
     assert ", float32), wall time" in (tmp_path / "old" / "card.md").read_text()
+
+
+def test_the_record_and_the_card_name_the_processor(tmp_path, monkeypatch):
+    """hardware() records the processor's name and torch's vector level (bf16 runs match bit
+    for bit on one processor only), and the card's 'trained on' line names that processor;
+    a record from before it names the architecture."""
+    import json
+
+    from core import device
+    from core.weights import save_pretrained
+    from core.zoo.ship import write_card
+
+    record = device.hardware("cpu")
+    assert record["cpu_model"] == device.cpu_model() and record["cpu_model"]
+    assert record["cpu_isa"] == torch.backends.cpu.get_cpu_capability()
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000 @ 1 GHz\nflags\t: fpu\n")
+    real_path = device.Path
+    monkeypatch.setattr(device, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    assert device.cpu_model() == "Test CPU 9000 @ 1 GHz"
+
+    model = build_model(model_config("tgan", "fake", width=8), seed=0)
+    for name, hw in (
+        ("new", {"cpu": "x86_64", "cpu_model": "Test CPU 9000"}),
+        ("old", {"cpu": "x86_64"}),
+    ):
+        save_pretrained(model, tmp_path / name, dtype=torch.float16)
+        (tmp_path / name / "summary.json").write_text(json.dumps({"hardware": hw}))
+        write_card(tmp_path / name)
+    assert "(Test CPU 9000, " in (tmp_path / "new" / "card.md").read_text()
+    assert "(x86_64, " in (tmp_path / "old" / "card.md").read_text()

@@ -205,7 +205,7 @@ def test_batch_ships_every_seeds_curve(tmp_path, monkeypatch):
     for seed in (0, 1):
         run = tmp_path / "runs" / "zoo" / f"{name}-s{seed}"
         _jsonl(run / "scores.jsonl", curve([3.0 - seed, 2.0, 1.0]))
-        (run / "summary.json").write_text(json.dumps({"steps": 20000}))
+        (run / "summary.json").write_text(json.dumps({"steps": entry(name).steps}))
         (run / "metrics.json").write_text(json.dumps({"seed": seed}))
         runs[seed] = run
     shipped = []
@@ -235,7 +235,7 @@ def test_batch_adding_a_later_seed_keeps_the_shipped_seeds_weights(tmp_path, mon
     for seed in (0, 2):
         run = tmp_path / "runs" / "zoo" / f"{name}-s{seed}"
         _jsonl(run / "scores.jsonl", curve([2.0, 1.0]))
-        (run / "summary.json").write_text(json.dumps({"steps": 20000}))
+        (run / "summary.json").write_text(json.dumps({"steps": entry(name).steps}))
         (run / "metrics.json").write_text(json.dumps({"seed": seed}))
     shipped = []
     monkeypatch.setattr(batch, "ship", lambda n, s: shipped.append((n, s)) or dest)
