@@ -36,12 +36,12 @@ def threads_per_process(processes: int) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, processes))
 
 
-def cpu_model() -> str:
-    """The processor's name (``model name`` in /proc/cpuinfo on Linux, else what ``platform``
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's name (``model name`` in ``cpuinfo`` on Linux, else what ``platform``
     says). Bf16 training is bit-identical run to run on one processor, not across processors
     (oneDNN picks its kernels by the instructions it finds), so a record names the one used."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name") and ":" in line:
                 return line.split(":", 1)[1].strip()
     except OSError:
