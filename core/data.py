@@ -1,9 +1,7 @@
-"""Data sets, the data root, and class-balanced limited subsets.
-
-Images come out as uint8 (N, C, H, W) and labels as int64 (N,); ``to_model_range`` maps them to
-[-1, 1]. Layout under the data root is torchvision's (``MNIST/raw``, ``FashionMNIST/raw``,
-``cifar-10-batches-py``) plus ``cifar10/*.npy`` written by ``python -m core data``.
-The root is ``--data-root``, else ``$TGAN_DATA``, else ``<repo>/data``.
+"""Data sets, the data root (``--data-root``, else ``$TGAN_DATA``, else ``<repo>/data``) and
+class-balanced limited subsets: uint8 images (N, C, H, W), int64 labels (N,). Layout under the
+root: torchvision's (``MNIST/raw``, ``FashionMNIST/raw``, ``cifar-10-batches-py``), ``cifar10/*``
+(``python -m core data``), a GPU call's travel pack ``<dataset>-travel.npz`` (core/data_pack.py).
 """
 
 from __future__ import annotations
@@ -21,13 +19,13 @@ import torch
 from torch import Tensor
 
 from core.atomic import read_limited
+from core.data_pack import read_pack, train_key
 from core.errors import UserError
 from core.paths import DATA_ENV, DEFAULT_DATA_ROOT, OFFLINE_ENV
 
 IDX_LIMIT = 64 * 2**20  # the biggest idx file (60,000 28x28 images) is 47 MB
 PREPARE_COMMAND = "make data   (or: python -m core data --data-root DIR)"
-# Where Debian's dataset-fashion-mnist package puts the original files.
-DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")  # dataset-fashion-mnist's files
 
 
 class DataError(UserError):
@@ -377,8 +375,15 @@ def training_set(
     data_root: str | os.PathLike | None = None,
     download: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """The training images and labels, or a class-balanced subset of n_train of them."""
-    images, labels = load_split(name, "train", data_root, download)
+    """The training images and labels, or a class-balanced subset of n_train of them (where
+    the split is not here, a travel pack's copy of that subset: core/data_pack.py)."""
+    key = train_key(n_train if n_train and n_train > 0 else None, seed)
+    try:
+        images, labels = load_split(name, "train", data_root, download=False)
+    except DataError:
+        if packed := read_pack(name, resolve_data_root(data_root), key):
+            return torch.from_numpy(packed[0]), torch.from_numpy(packed[1])
+        images, labels = load_split(name, "train", data_root, download)
     if n_train is None or n_train <= 0 or n_train >= len(labels):
         return images, labels
     idx = balanced_subset(labels, n_train, dataset_spec(name).n_classes, seed)

@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         "machine (without it such a seed is skipped, not retrained from scratch)",
     )
     parser.add_argument(
+        "--train-only",
+        action="store_true",
+        help="batch: train, then stop (a GPU call on a travel pack; the same command without "
+        "it scores and ships where the full data is)",
+    )
+    parser.add_argument(
         "--steps",
         type=positive_int,
         default=None,
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             args.time_limit,
             args.pack,
             args.retrain,
+            args.train_only,
         )
     elif args.action == "manifest":
         print(write_manifest())

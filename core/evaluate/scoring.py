@@ -46,7 +46,16 @@ from torch import Tensor
 
 from core.atomic import append_line, atomic_write_json, own_temp_files, read_json
 from core.config import ConfigError, TrainConfig
-from core.data import SPLIT_SIZES, dataset_spec, load_split, to_model_range, training_set
+from core.data import (
+    SPLIT_SIZES,
+    DataError,
+    dataset_spec,
+    load_split,
+    resolve_data_root,
+    to_model_range,
+    training_set,
+)
+from core.data_pack import read_pack, reference_key, spreads_key
 from core.device import hardware
 from core.evaluate import metrics as M
 from core.evaluate.judges import Judge, load_judge
@@ -109,6 +118,24 @@ def _flat(images: Tensor) -> np.ndarray:
     return images.reshape(len(images), -1).float().numpy()
 
 
+def reference_indices(n_total: int, n: int) -> Tensor:
+    """Sorted indices of the n seeded training images (of n_total) FD and recall compare to."""
+    gen = torch.Generator().manual_seed(REFERENCE_SEED)
+    return torch.randperm(n_total, generator=gen)[:n].sort().values
+
+
+def _from_pack_or_split(
+    dataset: str, split: str, data_root: str | os.PathLike | None, key: str
+) -> tuple[Tensor, Tensor] | list[np.ndarray]:
+    """The full split if it is here, else the travel pack's ``key`` arrays (core/data_pack.py)
+    if the pack holds them, else the split as ``load_split`` finds (or downloads) it."""
+    try:
+        return load_split(dataset, split, data_root, download=False)
+    except DataError:
+        packed = read_pack(dataset, resolve_data_root(data_root), key)
+        return packed if packed is not None else load_split(dataset, split, data_root)
+
+
 def reference_features(
     judge: Judge, dataset: str, n: int, data_root: str | os.PathLike | None = None
 ) -> tuple[np.ndarray, str]:
@@ -116,11 +143,13 @@ def reference_features(
     they are; cached on the judge, so a process scoring many models computes them once."""
     key = ("reference", dataset, n)
     if key not in judge.cache:
-        images, _ = load_split(dataset, "train", data_root)
-        gen = torch.Generator().manual_seed(REFERENCE_SEED)
-        idx = torch.randperm(len(images), generator=gen)[:n].sort().values
-        _, feats = judge.logits_and_features(to_model_range(images[idx]))
-        what = f"{len(idx)} training images (seeded subset, seed {REFERENCE_SEED})"
+        found = _from_pack_or_split(dataset, "train", data_root, reference_key(REFERENCE_SEED, n))
+        if isinstance(found, list):  # the pack's copy of exactly these images
+            chosen = torch.from_numpy(found[0])
+        else:
+            chosen = found[0][reference_indices(len(found[0]), n)]
+        _, feats = judge.logits_and_features(to_model_range(chosen))
+        what = f"{len(chosen)} training images (seeded subset, seed {REFERENCE_SEED})"
         judge.cache[key] = (feats.double().numpy(), what)
     return judge.cache[key]
 
@@ -132,12 +161,18 @@ def real_class_spreads(
     denominator of within-class diversity); cached on the judge."""
     key = ("class_spreads", dataset)
     if key not in judge.cache:
-        images, labels = load_split(dataset, "test", data_root)
-        _, feats = judge.logits_and_features(to_model_range(images))
-        spreads = M.class_spreads(
-            feats.double().numpy(), labels.numpy(), dataset_spec(dataset).n_classes
-        )
-        judge.cache[key] = (spreads, f"{len(labels)} test images, judge features")
+        found = _from_pack_or_split(dataset, "test", data_root, spreads_key(judge.name))
+        if isinstance(found, list):  # computed from the test split where the pack was made
+            spreads = [None if np.isnan(v) else float(v) for v in found[0]]
+            n_test = int(found[1])
+        else:
+            images, labels = found
+            _, feats = judge.logits_and_features(to_model_range(images))
+            spreads = M.class_spreads(
+                feats.double().numpy(), labels.numpy(), dataset_spec(dataset).n_classes
+            )
+            n_test = len(labels)
+        judge.cache[key] = (spreads, f"{n_test} test images, judge features")
     return judge.cache[key]
 
 

@@ -116,6 +116,7 @@ def batch(
     time_limit: float | None = None,
     pack: bool = False,
     retrain: bool = False,
+    train_only: bool = False,
 ) -> None:
     """Train every entry x seed (``jobs`` processes at once; every entry's first seed before
     any entry's second), score each run, ship each entry's lowest seed (``_ship_first``) with
@@ -125,7 +126,9 @@ def batch(
     Re-runnable: finished runs are skipped, stopped ones resumed. ``pack``: each entry's
     seeds train in one process, one packed step for all (``packed_train_jobs``).
     A seed the zoo already scored (``zoo_seeds``) and this machine has no run of is not
-    trained again (on a fresh clone it would start from scratch) unless ``retrain``."""
+    trained again (on a fresh clone it would start from scratch) unless ``retrain``.
+    ``train_only`` stops after training (a GPU call whose data is a travel pack: the runs are
+    scored and shipped where the full data is, by the same command without it)."""
     logs = zoo_runs_root() / "logs"
     plan = {name: _seeds_to_train(name, seeds, retrain) for name in names}
     if pack:
@@ -140,6 +143,9 @@ def batch(
             if seed in plan[name] and not _finished(name, seed)
         ]
     failed, stopped = run_pool(train_jobs, jobs, time_limit)
+    if train_only:
+        _say_stopped_or_failed(stopped, failed, logs)
+        return
     eval_jobs = []
     for name in names:
         for seed in seeds:
@@ -162,6 +168,10 @@ def batch(
                 if (run / SCORES_NAME).is_file():  # every seed's score curve, for the report
                     atomic_copy(run / SCORES_NAME, target / SCORES_NAME)
     report_and_manifest()
+    _say_stopped_or_failed(stopped, failed, logs)
+
+
+def _say_stopped_or_failed(stopped: list[str], failed: list[str], logs: Path) -> None:
     if stopped:
         print(
             f"{len(stopped)} job(s) stopped at the time limit, resumable by the same command: "

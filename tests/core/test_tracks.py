@@ -362,3 +362,33 @@ def test_every_gan_rival_has_a_modern_track_entry_with_the_one_recipe():
             assert cfg.d_projection and cfg.conditioning in ("onehot", "codeword"), e.name
             assert not (cfg.alpha > 0 and cfg.d_classifies_fakes), e.name  # C: real images only
             assert track_of(model_label(cfg.to_dict(), e.train_options)) == "modern", e.name
+
+
+def test_batch_train_only_trains_and_stops_before_scoring_shipping_and_the_report(
+    tmp_path, monkeypatch
+):
+    """A GPU call on a travel pack has no data to score with: ``train_only`` runs the training
+    jobs and nothing after them, even for runs that finished (the same command without it
+    scores and ships them where the full data is)."""
+    from core.zoo import batch
+    from core.zoo.recipes import entry
+
+    monkeypatch.setenv("TGAN_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("TGAN_PRETRAINED", str(tmp_path / "pretrained"))
+    name = "tgan-cifar10-2000-modern"
+    labels, reported = [], []
+
+    def fake_pool(commands, jobs, time_limit=None):
+        for label, _, _ in commands:
+            labels.append(label)
+            run = entry(name).run_dir(int(label.rsplit("s", 1)[1]))
+            run.mkdir(parents=True, exist_ok=True)  # the run finishes
+            (run / "summary.json").write_text(json.dumps({"steps": entry(name).steps}))
+            (run / "model.safetensors").write_bytes(b"weights")
+        return [], []
+
+    monkeypatch.setattr(batch, "run_pool", fake_pool)
+    monkeypatch.setattr(batch, "report_and_manifest", lambda: reported.append(1))
+    batch.batch([name], [0, 1], jobs=2, device="cpu", n_eval=20, train_only=True)
+    assert labels == [f"train {name} s0", f"train {name} s1"]
+    assert reported == [] and not (tmp_path / "pretrained").exists()
