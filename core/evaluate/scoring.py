@@ -55,7 +55,7 @@ from core.data import (
     to_model_range,
     training_set,
 )
-from core.data_pack import read_pack, reference_key, spreads_key
+from core.data_pack import pack_names, pack_path, read_pack, reference_key, spreads_key
 from core.device import hardware
 from core.evaluate import metrics as M
 from core.evaluate.judges import Judge, load_judge
@@ -132,8 +132,19 @@ def _from_pack_or_split(
     try:
         return load_split(dataset, split, data_root, download=False)
     except DataError:
-        packed = read_pack(dataset, resolve_data_root(data_root), key)
-        return packed if packed is not None else load_split(dataset, split, data_root)
+        root = resolve_data_root(data_root)
+        if (packed := read_pack(dataset, root, key)) is not None:
+            return packed
+        try:
+            return load_split(dataset, split, data_root)
+        except DataError as exc:
+            if not (held := pack_names(dataset, root)):
+                raise
+            raise DataError(
+                f"{exc} The travel pack {pack_path(dataset, root)} holds {held}, not {key}: "
+                f"make it again (python -m core.zoo.travel pack-data {dataset} ...), or score "
+                "where the full data is"
+            ) from None
 
 
 def reference_features(

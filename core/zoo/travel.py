@@ -51,7 +51,7 @@ EXCLUDE_END = "# tgan travel slim: end"
 
 
 class TravelError(UserError):
-    """The tree or the runs cannot travel as asked; the message names the fix."""
+    """The tree cannot travel as asked; the message names the fix."""
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -70,7 +70,7 @@ def test_what_the_pack_does_not_hold_is_still_the_missing_data_error(pack_root):
     with pytest.raises(DataError, match="not found"):
         load_split("mnist", "test", pack_root)
     judge = load_judge("mnist", "cpu")
-    with pytest.raises(DataError, match="not found"):
+    with pytest.raises(DataError, match="not found.*holds .*not reference_s0_10000: make it"):
         reference_features(judge, "mnist", 10_000, pack_root)  # the final 10k protocol
 
 
