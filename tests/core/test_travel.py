@@ -239,3 +239,17 @@ def test_a_compact_bundle_brings_back_a_run_that_samples_as_before_without_d(
     before = sample(load_pretrained(run), [0, 1, 2], [0, 1, 2]).images
     after = sample(load_pretrained(back / "zoo/tiny-s0"), [0, 1, 2], [0, 1, 2]).images
     assert torch.allclose(before, after, atol=2e-2) and not torch.equal(before, after)
+
+
+def test_the_readmes_travel_commands_parse():
+    """Every ``core.zoo.travel`` command the README shows for a GPU call names an action and
+    options the command line has (a renamed flag would strand the next GPU session)."""
+    import re
+    import shlex
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    commands = re.findall(r"python3? -m core\.zoo\.travel ([^#;\n]+)", readme)
+    assert len(commands) >= 6
+    for command in commands:
+        args = travel.build_parser().parse_intermixed_args(shlex.split(command.strip(" \\")))
+        assert args.action in command
