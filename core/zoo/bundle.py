@@ -46,10 +46,10 @@ def _run_folders(sources: list[Path]) -> list[Path]:
     for source in sources:
         if not source.is_dir():
             raise BundleError(f"{source}: not a folder")
-        if (source / "config.json").is_file():
+        if (source / CONFIG_NAME).is_file():
             found.append(source)
         else:
-            found += sorted(p for p in source.iterdir() if (p / "config.json").is_file())
+            found += sorted(p for p in source.iterdir() if (p / CONFIG_NAME).is_file())
     if not found:
         raise BundleError(
             f"no run folder (one holding config.json) in {', '.join(map(str, sources))}"
@@ -69,31 +69,37 @@ def plan_bundles(
     tar where it fits (first fit, largest run first); more than ``max_files`` tars or
     ``max_total`` bytes, or one file too big for any tar, is a BundleError before anything is
     written. ``mode`` "no-checkpoints" leaves each run's checkpoint out."""
-    units = []
+    units: list[list[Path]] = []
+    size: dict[Path, int] = {}  # each file's size read once: the first fit reads them many times
+
+    def tar_bytes(group: list[Path]) -> int:
+        return _tar_bytes([size[p] for p in group])
+
     for run in _run_folders(sources):
         files = sorted(p for p in run.rglob("*") if p.is_file() and not p.is_symlink())
         if mode != "full":
             files = [p for p in files if p.name != CHECKPOINT]
         for p in files:
             p.relative_to(base)  # a ValueError names a run outside the runs root
-        if _tar_bytes([p.stat().st_size for p in files]) <= max_bytes:
+            size[p] = p.stat().st_size
+        if tar_bytes(files) <= max_bytes:
             units.append(files)
         else:  # too big for one tar: its files travel apart
             units += [[p] for p in files]
     bins: list[list[Path]] = []
-    for unit in sorted(units, key=lambda u: -sum(p.stat().st_size for p in u)):
+    for unit in sorted(units, key=lambda u: -sum(size[p] for p in u)):
         for chosen in bins:
-            if _tar_bytes([p.stat().st_size for p in chosen + unit]) <= max_bytes:
+            if tar_bytes(chosen + unit) <= max_bytes:
                 chosen += unit
                 break
         else:
-            if _tar_bytes([p.stat().st_size for p in unit]) > max_bytes:
+            if tar_bytes(unit) > max_bytes:
                 raise BundleError(
                     f"{unit[0]} is over {max_bytes / MIB:.3g} MiB: it cannot come back "
                     "(bundle --compact leaves checkpoints behind, generators in float16)"
                 )
             bins.append(list(unit))
-    total = sum(_tar_bytes([p.stat().st_size for p in b]) for b in bins)
+    total = sum(tar_bytes(b) for b in bins)
     if len(bins) > max_files or total > max_total:
         hint = {
             "full": " without checkpoints (--no-checkpoints) or compacted (--compact)",
@@ -168,4 +174,4 @@ def unbundle(tars: list[Path], base: Path | None = None) -> list[str]:
                 runs |= {str(Path(m.name).parent) for m in tar.getmembers() if m.isfile()}
         except tarfile.TarError as exc:  # a broken transfer, or a name that leaves base
             raise BundleError(f"{path}: not unpacked ({exc}); bundle the runs again") from exc
-    return sorted(r for r in runs if (base / r / "config.json").is_file())
+    return sorted(r for r in runs if (base / r / CONFIG_NAME).is_file())
