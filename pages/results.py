@@ -54,8 +54,9 @@ curve_figures = sorted(root.glob("curves-*.png"))
 if curve_figures:
     st.header("Trained to the plateau?")
     st.markdown(
-        "Runs trained with a score curve (`--eval-every`) were scored every 1,000 steps on 2,000 "
-        "fixed seeds. **What to look at:** the shaded last quarter. A curve that still falls "
+        "Runs trained with a score curve (`--eval-every`) were scored on 2,000 fixed seeds "
+        "every 1,000 steps (modern track) or 250 steps (paper track, one figure of its own). "
+        "**What to look at:** the thick last quarter of each line. A curve that still falls "
         "there was stopped early; RESULTS.md gives each run's drift over that window."
     )
     # ~30 KB a figure: sent only when asked for

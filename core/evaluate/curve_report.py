@@ -1,6 +1,6 @@
 """The report's score-curve section (``python -m core report``): every shipped entry's score
 curves (core/evaluate/curve.py), one table row per entry and seed saying how far FD still moved
-over the last 25% of the steps, and one figure per data set with every curve.
+over the last 25% of the steps, and one figure per data set and track with every curve.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def equal_steps_section(found: dict[str, dict[int, list[dict]]]) -> list[str]:
 def curves_section(out_dir: Path) -> list[str]:
     """The report's score-curve section: per entry and seed, FD from its first point to its
     last and how far it still moved over the last 25% of the steps (``tail_drift``), and one
-    figure per data set with every curve."""
+    figure per data set and track with every curve."""
     found = shipped_curves(out_dir)
     if not found:
         return []
@@ -143,7 +143,7 @@ def curves_section(out_dir: Path) -> list[str]:
         "last doubling | fidelity, last | diversity, last |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    by_dataset: dict[str, list[tuple[str, list[tuple[int, float]]]]] = {}
+    by_figure: dict[tuple[str, str], list[tuple[str, list[tuple[int, float]]]]] = {}
     for name, curves in found.items():
         for seed, curve in curves.items():
             last = curve[-1]
@@ -157,15 +157,23 @@ def curves_section(out_dir: Path) -> list[str]:
                 f"| {name} | {seed} | {_curve_cells(curve)} | "
                 f"{cell('fidelity')} | {cell('diversity')} |"
             )
-            dataset = name.split("-")[1] if "-" in name else "?"
-            by_dataset.setdefault(dataset, []).append((name, curve_points(curve, "fd")))
+            by_figure.setdefault(_figure_of(name), []).append((name, curve_points(curve, "fd")))
         if len(curves) >= 2:  # the entry's seed-mean curve (mean_curve): less noisy than a seed
             mean = mean_curve(list(curves.values()))
             cells = _curve_cells(mean, "too few shared points")
             lines.append(f"| {name} | **mean of {len(curves)}** | {cells} | - | - |")
     lines += ["", *equal_steps_section(found)]
-    for dataset, series in by_dataset.items():
-        png = out_dir / f"curves-{dataset}.png"
-        score_curves_png(series, png, f"{dataset}: FD of every scored run (one line a seed)")
-        lines += [f"![{dataset} score curves]({png.name})", ""]
+    for (dataset, track), series in sorted(by_figure.items()):
+        stem = f"curves-{dataset}" if track == "modern" else f"curves-{dataset}-{track}"
+        png = out_dir / f"{stem}.png"
+        title = f"{dataset}, {track} track: FD of every scored run (one line a seed)"
+        score_curves_png(series, png, title)
+        lines += [f"![{dataset} score curves, {track} track]({png.name})", ""]
     return lines
+
+
+def _figure_of(name: str) -> tuple[str, str]:
+    """(data set, track) of an entry's folder name, one figure each: a modern entry's curves
+    (thousands of steps apart from the paper budgets) would squash the paper track's."""
+    parts = name.split("-")
+    return (parts[1] if len(parts) > 1 else "?", "modern" if "modern" in parts else "paper")
