@@ -172,20 +172,6 @@ def test_report_tabulates_and_draws_every_seeds_curve(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "(curves-mnist.png)" in text
 
 
-def test_each_track_of_a_data_set_gets_its_own_curve_figure(tmp_path):
-    """The paper track's curves (a few thousand steps) are drawn apart from the modern track's
-    (tens of thousands), one figure each, both named in the report."""
-    zoo = tmp_path / "pretrained"
-    for name in ("tgan-mnist-500-modern", "gan-mnist-500", "gan-fashion-500"):
-        _jsonl(zoo / name / "seeds" / "s0" / "scores.jsonl", curve([8, 4, 2, 1.02, 0.98]))
-    md, _, _ = report.build_report([zoo], zoo / "RESULTS.md", zoo / "results.csv")
-    text = md.read_text()
-    figures = sorted(p.name for p in zoo.glob("curves-*.png"))
-    assert figures == ["curves-fashion-paper.png", "curves-mnist-paper.png", "curves-mnist.png"]
-    assert all(f"({name})" in text for name in figures)
-    assert "![mnist score curves, paper track](curves-mnist-paper.png)" in text
-
-
 def test_the_seed_mean_curve_averages_the_shared_steps_and_is_tabulated(tmp_path):
     """Two seeds drifting opposite ways, each not flat, average to a flat entry; a step only
     one seed has is left out of the mean."""

@@ -38,28 +38,6 @@ def test_gans_of_one_dataset_and_track_share_the_step_count():
             assert e.steps == STEPS[e.dataset], e.name
 
 
-def test_every_shipped_seed_of_a_curved_recipe_ships_its_curve():
-    """An entry whose recipe records a score curve (``--eval-every``: the modern track, and the
-    paper track's rivals where PAPER_CURVED says) ships one for every scored seed, from its
-    first interval to its budget; a seed retrained without it, or cut short, fails here."""
-    from core.evaluate.curve_report import shipped_curves
-    from core.zoo.recipes import PAPER_CURVED
-
-    curves = shipped_curves(PRETRAINED_ROOT)
-    curved = [e for e in ENTRIES.values() if e.train_options.get("eval_every")]
-    assert any(not e.tag and e.dataset in PAPER_CURVED for e in curved)
-    for e in curved:
-        seeds = sorted(p.name for p in (PRETRAINED_ROOT / e.name / "seeds").glob("s*"))
-        if not seeds:
-            continue  # planned, not shipped (test_every_shipped_entry_loads... names those)
-        got = curves.get(e.name, {})
-        assert sorted(f"s{s}" for s in got) == seeds, e.name
-        every = e.train_options["eval_every"]
-        for seed, curve in got.items():
-            assert curve[0]["step"] == every and curve[-1]["step"] == e.steps, (e.name, seed)
-            assert len(curve) == e.steps // every, (e.name, seed)
-
-
 def test_each_raised_modern_budget_bought_a_lower_fd():
     """A modern entry trains past its data set's minimum only where the extra steps paid: over
     the shipped seeds' mean FD curve, the mean of the last 25% of the steps is more than
