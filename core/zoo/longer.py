@@ -7,7 +7,8 @@ resumed in ``runs/longer/<steps>/<entry>-s<seed>/``, then scored like a zoo run.
     python -m core.reproduce plateau tgan-fashion-500-modern --steps 80000
 
 ``plateau`` prints, per entry, the seeds' 10k scores (mean ± sd) and how far the seeds' mean FD
-curve still moved over the last 25% of the steps (core/evaluate/curve.py's ``tail_drift``);
+curve still moved over the last 25% of the steps (core/evaluate/curve.py's ``tail_drift``) and
+what the last doubling of the steps bought (``doubling_gain``);
 without --steps it reads the entry's own budget from pretrained/<entry>/seeds/.
 """
 
@@ -18,7 +19,7 @@ import statistics
 from pathlib import Path
 
 from core.atomic import read_json
-from core.evaluate.curve import mean_curve, read_curve, tail_drift
+from core.evaluate.curve import doubling_gain, mean_curve, read_curve, tail_drift
 from core.evaluate.report import run_value
 from core.paths import repo_relative, zoo_root, zoo_runs_root
 from core.run_dir import SCORES_NAME, run_finished, trained_steps
@@ -122,8 +123,19 @@ def _seed_folders(name: str, seeds: list[int], steps: int | None) -> dict[int, P
 
 def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) -> list[str]:
     """A markdown table: per entry, the seeds found, their 10k scores (mean ± sd over seeds) and
-    the seeds' mean FD curve's drift over its last 25% of steps (flat: within 10%)."""
-    head = ["entry", "steps", "seeds", *PLATEAU_METRICS, "FD drift (seed mean)", "flat", "per seed"]
+    the seeds' mean FD curve's drift over its last 25% of steps (flat: within 10%) and what its
+    last doubling bought (``doubling_gain``: the last quarter's mean FD against the same window
+    of the curve cut at half the steps; negative: FD fell)."""
+    head = [
+        "entry",
+        "steps",
+        "seeds",
+        *PLATEAU_METRICS,
+        "FD drift (seed mean)",
+        "flat",
+        "per seed",
+        "last doubling (seed mean)",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
         folders = _seed_folders(name, seeds, steps)
@@ -136,7 +148,8 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
             cells.append(f"{statistics.mean(got):.3f}{sd}" if got else "-")
         curves = [c for f in folders.values() if (c := read_curve(f / SCORES_NAME))]
         one = [tail_drift(c) for c in curves]
-        both = tail_drift(mean_curve(curves)) if curves else None
+        mean = mean_curve(curves) if curves else []
+        both, gain = tail_drift(mean) if mean else None, doubling_gain(mean)
         drift = f"{both['drift']:+.1%}" if both else "-"
         flat = ("yes" if both["flat"] else "no") if both else "-"
         each = ", ".join(f"{d['drift']:+.1%}" if d else "-" for d in one) or "-"
@@ -144,6 +157,6 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
         lines.append(
             f"| {name} | {trained} | {','.join(map(str, folders)) or 'none'} | "
             + " | ".join(cells)
-            + f" | {drift} | {flat} | {each} |"
+            + f" | {drift} | {flat} | {each} | {'-' if gain is None else f'{-gain:+.1%}'} |"
         )
     return lines

@@ -107,4 +107,20 @@ def test_plateau_table_is_the_seeds_scores_and_their_mean_curves_drift(workspace
     # their mean 2.0 -> 1.9 (-0.1 / 1.95): within 10%, flat
     assert named["FD drift (seed mean)"] == "-5.1%" and named["flat"] == "yes"
     assert named["per seed"] == "+0.0%, -10.5%"
+    assert named["last doubling (seed mean)"] == "-"  # the curve cut at 4000: too few points
     assert rule.count("---") == len(cells)
+
+
+def test_plateau_table_says_what_the_last_doubling_bought(workspace):
+    """16 points: the last quarter (12000-16000, FD 1.5) against the same window of the curve
+    cut at 8000 (6000-8000, FD 2.0): the doubling cut FD by 25%, though the tail is flat."""
+    run = longer.longer_dir(NAME, 0, 16000)
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"steps": 16000}))
+    (run / "metrics.json").write_text(json.dumps(_metrics(0.4, 1.1)))
+    fds = [4, 3, 2, 2, 2, 2, 2, 2] + [1.5] * 8
+    (run / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _curve(fds)))
+    head, _, row = longer.plateau_lines([NAME], [0], 16000)
+    named = dict(zip(head.strip("|").split("|"), row.strip("|").split("|"), strict=True))
+    named = {k.strip(): v.strip() for k, v in named.items()}
+    assert named["flat"] == "yes" and named["last doubling (seed mean)"] == "-25.0%"
