@@ -148,8 +148,8 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
             cells.append(f"{statistics.mean(got):.3f}{sd}" if got else "-")
         curves = [c for f in folders.values() if (c := read_curve(f / SCORES_NAME))]
         one = [tail_drift(c) for c in curves]
-        mean = mean_curve(curves) if curves else []
-        both, gain = tail_drift(mean) if mean else None, doubling_gain(mean)
+        mean = mean_curve(curves)
+        both, gain = tail_drift(mean), doubling_gain(mean)
         drift = f"{both['drift']:+.1%}" if both else "-"
         flat = ("yes" if both["flat"] else "no") if both else "-"
         each = ", ".join(f"{d['drift']:+.1%}" if d else "-" for d in one) or "-"
