@@ -153,7 +153,9 @@ def test_a_visitors_tabs_share_one_run_that_other_visitors_never_see(space):
             assert "Run directory" in text or "No run directory yet" in text
             assert "Your run is going" not in text and run_name not in text
             other.locator("[data-testid='stSelectbox']").last.click()  # the run picker's list
-            listed = other.locator("[role='option']").all_text_contents()
+            options = other.locator("[role='option']")
+            options.first.wait_for()  # all_text_contents does not wait: on a loaded CPU the
+            listed = options.all_text_contents()  # list can still be empty a moment after
             assert listed and not any(run_name in option for option in listed), listed
             first.get_by_role("button", name="Cancel my run").click()
         finally:
