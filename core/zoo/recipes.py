@@ -154,10 +154,10 @@ class ZooRecipe:
 
 
 def _entries() -> list[ZooRecipe]:
-    # acgan is the preset's one-hot label input (core/models.py). acgan-mnist-500,
-    # acgan-fashion-500 and acgan-mnist-full were retrained so; the other acgan-* folders were
-    # trained when the preset was a learned label embedding, and collapse within each class;
-    # their config.json says "embedding" (the study track) until this protocol retrains them.
+    # acgan is the preset's one-hot label input (core/models.py). The MNIST and Fashion-MNIST
+    # ACGANs (500 images and full sets) were retrained so; CIFAR-10's were trained when the
+    # preset was a learned label embedding, and collapse within each class; their config.json
+    # says "embedding" (the study track) until this protocol retrains them.
     out = []
     for dataset in ("mnist", "fashion"):
         steps = STEPS[dataset]
