@@ -234,3 +234,10 @@ def doubling_gain(curve: list[dict], share: float = 0.25, metric: str = "fd") ->
     if full is None or cut is None or not cut["window_mean"]:
         return None
     return 1 - full["window_mean"] / cut["window_mean"]
+
+
+def doubling_text(curve: list[dict]) -> str:
+    """``doubling_gain`` as a table cell: how FD moved over the last doubling ("-25.0%": it
+    fell by a quarter), "-" when the curve is too short to tell."""
+    gain = doubling_gain(curve)
+    return "-" if gain is None else f"{-gain:+.1%}"

@@ -14,7 +14,7 @@ from core.evaluate.curve import (
     FLAT_DRIFT,
     curve_points,
     curve_values,
-    doubling_gain,
+    doubling_text,
     mean_curve,
     read_curve,
     tail_drift,
@@ -48,12 +48,11 @@ def shipped_curves(out_dir: Path) -> dict[str, dict[int, list[dict]]]:
 def _curve_cells(curve: list[dict], few: str = "too few points") -> str:
     """The table cells of one FD curve (a seed's, or an entry's seed mean): points, FD first ->
     last, ``tail_drift``'s drift, spread and verdict (``few`` when it has too few points) and
-    what its last doubling bought (``doubling_gain``)."""
+    what its last doubling bought (``doubling_text``)."""
     fd = curve_values(curve, "fd")
     span = f"{fd[0]:.3g} -> {fd[-1]:.3g}" if fd else "n/a"
     steps = f"{len(curve)} ({curve[0]['step']}-{curve[-1]['step']})" if curve else "0"
-    d, gain = tail_drift(curve), doubling_gain(curve)
-    bought = "-" if gain is None else f"{-gain:+.1%}"
+    d, bought = tail_drift(curve), doubling_text(curve)
     if d is None:
         return f"{steps} | {span} | {few} | - | - | {bought}"
     flat = "yes" if d["flat"] else "**no**"

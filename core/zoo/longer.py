@@ -19,7 +19,7 @@ import statistics
 from pathlib import Path
 
 from core.atomic import read_json
-from core.evaluate.curve import doubling_gain, mean_curve, read_curve, tail_drift
+from core.evaluate.curve import doubling_text, mean_curve, read_curve, tail_drift
 from core.evaluate.report import run_value
 from core.paths import repo_relative, zoo_root, zoo_runs_root
 from core.run_dir import SCORES_NAME, run_finished, trained_steps
@@ -149,7 +149,7 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
         curves = [c for f in folders.values() if (c := read_curve(f / SCORES_NAME))]
         one = [tail_drift(c) for c in curves]
         mean = mean_curve(curves)
-        both, gain = tail_drift(mean), doubling_gain(mean)
+        both = tail_drift(mean)
         drift = f"{both['drift']:+.1%}" if both else "-"
         flat = ("yes" if both["flat"] else "no") if both else "-"
         each = ", ".join(f"{d['drift']:+.1%}" if d else "-" for d in one) or "-"
@@ -157,6 +157,6 @@ def plateau_lines(names: list[str], seeds: list[int], steps: int | None = None) 
         lines.append(
             f"| {name} | {trained} | {','.join(map(str, folders)) or 'none'} | "
             + " | ".join(cells)
-            + f" | {drift} | {flat} | {each} | {'-' if gain is None else f'{-gain:+.1%}'} |"
+            + f" | {drift} | {flat} | {each} | {doubling_text(mean)} |"
         )
     return lines
